@@ -1,0 +1,206 @@
+package protocol
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Parse parses one message, given without its frame (no line terminator).
+// On failure it returns a *[ParseError] wrapping ErrUnknownCommand,
+// ErrMalformed, ErrInvalidName, ErrTextTooLong or ErrInvalidText, and the
+// Message's Kind tells, where the verb was known, which command it was.
+//
+// Parse is as lenient as the package doc says and no more: it is used by the
+// server on requests and by the client and the conformance steps on replies.
+func Parse(line string) (Message, error) {
+	m, err := parse(line)
+	if err != nil {
+		return m, &ParseError{Line: line, Err: err}
+	}
+	return m, nil
+}
+
+func parse(line string) (Message, error) {
+	verb, rest, hasRest := strings.Cut(line, " ")
+	switch verb {
+	case VerbJoin:
+		return parseJoin(rest, hasRest)
+	case VerbData:
+		return parseData(rest, hasRest)
+	case VerbError:
+		return parseError(rest, hasRest)
+	case VerbList:
+		return parseList(rest)
+	case VerbOK, VerbAlive, VerbQuit:
+		k := kindOf(verb)
+		if strings.TrimRight(rest, " \t") != "" {
+			return Message{Kind: k}, ErrMalformed
+		}
+		return Message{Kind: k}, nil
+	}
+	// Verbs followed by a tab or other spacing rather than one space.
+	if v := strings.TrimRight(verb, " \t"); v != verb {
+		if k := kindOf(v); k != KindInvalid {
+			return Message{Kind: k}, ErrMalformed
+		}
+	}
+	return Message{}, ErrUnknownCommand
+}
+
+func kindOf(verb string) Kind {
+	switch verb {
+	case VerbJoin:
+		return KindJoin
+	case VerbOK:
+		return KindOK
+	case VerbError:
+		return KindError
+	case VerbData:
+		return KindData
+	case VerbAlive:
+		return KindAlive
+	case VerbQuit:
+		return KindQuit
+	case VerbList:
+		return KindList
+	}
+	return KindInvalid
+}
+
+// parseJoin parses "<name>[ , <host>:<port>]" with any spacing.
+func parseJoin(rest string, hasRest bool) (Message, error) {
+	m := Message{Kind: KindJoin}
+	if !hasRest {
+		return m, ErrMalformed
+	}
+	name, addr, hasAddr := strings.Cut(rest, ",")
+	m.Name = strings.Trim(name, " \t")
+	if hasAddr {
+		m.Addr = strings.Trim(addr, " \t")
+	}
+	if err := ValidName(m.Name); err != nil {
+		return m, err
+	}
+	if hasAddr {
+		if err := validAddr(m.Addr); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}
+
+// validAddr checks the shape host:port with a numeric port. The host is not
+// resolved or compared with anything.
+func validAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || strings.ContainsAny(host, " \t") {
+		return ErrMalformed
+	}
+	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 && port != "0" {
+		return ErrMalformed
+	}
+	return nil
+}
+
+// parseData parses "<name>: <text>".
+func parseData(rest string, hasRest bool) (Message, error) {
+	m := Message{Kind: KindData}
+	name, text, ok := strings.Cut(rest, ":")
+	if !hasRest || !ok {
+		return m, ErrMalformed
+	}
+	m.Name = strings.Trim(name, " \t")
+	m.Text = strings.TrimPrefix(text, " ")
+	if err := ValidName(m.Name); err != nil {
+		return m, err
+	}
+	return m, ValidText(m.Text)
+}
+
+// parseError parses "<code>: <text>".
+func parseError(rest string, hasRest bool) (Message, error) {
+	m := Message{Kind: KindError}
+	code, text, ok := strings.Cut(rest, ":")
+	if !hasRest || !ok {
+		return m, ErrMalformed
+	}
+	m.Code = strings.Trim(code, " \t")
+	m.Text = strings.TrimPrefix(text, " ")
+	if m.Code == "" || strings.ContainsAny(m.Code, " \t") {
+		return m, ErrMalformed
+	}
+	return m, nil
+}
+
+// parseList parses "<name> <name> ...": any run of spaces, tabs or commas
+// separates names, and an empty list is legal.
+func parseList(rest string) (Message, error) {
+	m := Message{Kind: KindList}
+	m.Names = strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+	for _, n := range m.Names {
+		if err := ValidName(n); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}
+
+// ValidName reports whether name is a legal user name: 1 to MaxNameLen
+// characters, each one of A-Z a-z 0-9 '-' '_'. The error wraps
+// ErrInvalidName and says what is wrong.
+func ValidName(name string) error {
+	switch {
+	case name == "":
+		return &NameError{Name: name, Reason: "is empty"}
+	case len(name) > MaxNameLen && utf8.RuneCountInString(name) > MaxNameLen:
+		return &NameError{Name: name, Reason: "is longer than 12 characters"}
+	}
+	for i := 0; i < len(name); i++ {
+		if !nameByte(name[i]) {
+			r, _ := utf8.DecodeRuneInString(name[i:])
+			return &NameError{Name: name, Reason: "has " + strconv.QuoteRune(r) + "; only A-Z a-z 0-9 - _ are allowed"}
+		}
+	}
+	return nil
+}
+
+func nameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// NameError says why a user name is invalid. It unwraps to ErrInvalidName.
+type NameError struct {
+	Name   string
+	Reason string
+}
+
+func (e *NameError) Error() string {
+	return "protocol: invalid user name " + quoteTrunc(e.Name, 40) + ": " + e.Reason
+}
+
+// Unwrap returns ErrInvalidName.
+func (e *NameError) Unwrap() error { return ErrInvalidName }
+
+// ValidText reports whether text is a legal DATA text: valid UTF-8, at most
+// MaxTextLen characters (runes, so 250 x 'ø' is legal), no control
+// characters (C0, DEL, C1). The error wraps ErrTextTooLong or ErrInvalidText.
+func ValidText(text string) error {
+	n := 0
+	for i, r := range text {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(text[i:]); size == 1 {
+				return ErrInvalidText
+			}
+		}
+		if r < 0x20 || 0x7f <= r && r < 0xa0 {
+			return ErrInvalidText
+		}
+		n++
+	}
+	if n > MaxTextLen {
+		return ErrTextTooLong
+	}
+	return nil
+}
