@@ -27,7 +27,7 @@
 //     that no user can repaint another user's terminal.
 //   - The text's "OUIT" is a typo for QUIT (see the assignment's earlier
 //     edition); only QUIT is accepted.
-//   - Verbs are upper case. Trailing spaces after J_OK, IMAV, QUIT and LIST
+//   - Verbs are upper case and end at the first space or tab. Trailing spaces after J_OK, IMAV, QUIT and LIST
 //     are ignored; LIST names are separated by spaces (commas are tolerated
 //     on read), in any order.
 //   - J_ER is "J_ER <code>: <text>"; any code without spaces and any text are

@@ -23,7 +23,10 @@ func Parse(line string) (Message, error) {
 }
 
 func parse(line string) (Message, error) {
-	verb, rest, hasRest := strings.Cut(line, " ")
+	verb, rest, hasRest := line, "", false
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		verb, rest, hasRest = line[:i], line[i+1:], true
+	}
 	switch verb {
 	case VerbJoin:
 		return parseJoin(rest, hasRest)
@@ -39,12 +42,6 @@ func parse(line string) (Message, error) {
 			return Message{Kind: k}, ErrMalformed
 		}
 		return Message{Kind: k}, nil
-	}
-	// Verbs followed by a tab or other spacing rather than one space.
-	if v := strings.TrimRight(verb, " \t"); v != verb {
-		if k := kindOf(v); k != KindInvalid {
-			return Message{Kind: k}, ErrMalformed
-		}
 	}
 	return Message{}, ErrUnknownCommand
 }
