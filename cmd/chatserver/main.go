@@ -1,0 +1,102 @@
+// Command chatserver runs the reference chat server.
+//
+// Usage:
+//
+//	chatserver [-addr :4242] [-heartbeat-timeout 2m] [-framing line|utf]
+//	           [-max-clients 0] [-log-level info]
+//
+// It prints "chatserver: listening on <address>" on standard output once it
+// accepts connections, and logs to standard error (every request and
+// response with -log-level debug). SIGINT or SIGTERM stops it: it stops
+// accepting, closes every connection after writing what is queued for it
+// (at most a few seconds), and exits with status 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/chatspec/chatspec/reference/chatserver"
+)
+
+// errUsage reports bad flags, already explained on standard error.
+var errUsage = errors.New("usage")
+
+// shutdownGrace bounds the graceful part of a shutdown on a signal.
+const shutdownGrace = 5 * time.Second
+
+func main() {
+	err := run(os.Args[1:])
+	switch {
+	case errors.Is(err, errUsage):
+		os.Exit(2) // the flag package has printed the problem and the usage
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "chatserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("chatserver", flag.ContinueOnError)
+	addr := fs.String("addr", ":4242", "TCP `address` to listen on")
+	var cfg chatserver.Config
+	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", chatserver.DefaultHeartbeatTimeout,
+		"drop a client that sends no complete message for this `duration`")
+	fs.Var(&cfg.Framing, "framing", "message `framing`: line (newline-terminated; the default) or utf (Java writeUTF)")
+	fs.IntVar(&cfg.MaxClients, "max-clients", 0, "most joined clients at once; 0 means unlimited")
+	var level slog.Level
+	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.HeartbeatTimeout <= 0 {
+		return fmt.Errorf("-heartbeat-timeout must be positive, not %v", cfg.HeartbeatTimeout)
+	}
+	if cfg.MaxClients < 0 {
+		return fmt.Errorf("-max-clients must be 0 or more, not %d", cfg.MaxClients)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := chatserver.New(cfg)
+	fmt.Printf("chatserver: listening on %s (framing %s)\n", l.Addr(), cfg.Framing)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	select {
+	case err := <-served:
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	stop() // a second signal kills the process
+	cfg.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, chatserver.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

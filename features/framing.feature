@@ -1,0 +1,30 @@
+Feature: Stream framing
+  "The solution will use TCP to communicate."
+  TCP carries a stream of bytes, not messages: a server must find the
+  messages in the stream however the client's writes arrive.
+
+  Rule: Two messages that arrive in one TCP segment are both handled
+
+    @must
+    Scenario: JOIN and DATA in one write
+      Given bob has joined
+      And alice has connected
+      When alice sends JOIN and DATA "two in one" in one TCP write
+      Then alice receives J_OK
+      And bob receives DATA "two in one" from alice
+
+  Rule: A message that arrives in pieces is handled once it is complete
+
+    @must
+    Scenario: JOIN split across three writes
+      Given alice has connected
+      When alice sends JOIN split across three TCP writes
+      Then alice receives J_OK
+
+  Rule: A line may end in CRLF as well as LF
+
+    @should @lines
+    Scenario: JOIN ending in CRLF
+      Given alice has connected
+      When alice sends the line "JOIN {alice}, {addr}\r"
+      Then alice receives J_OK

@@ -1,0 +1,174 @@
+package chatserver
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// Why a writer stops.
+var (
+	// errSlowConsumer: the connection's queue went over its byte bound.
+	errSlowConsumer = errors.New("chatserver: slow consumer: outbound queue full")
+	// errAborted: the connection is being torn down without a flush.
+	errAborted = errors.New("chatserver: connection aborted")
+	// errDrained: a graceful close has written everything queued.
+	errDrained = errors.New("chatserver: outbound queue drained")
+)
+
+// outboxState is the life cycle of an outbox.
+type outboxState uint8
+
+const (
+	outboxOpen     outboxState = iota // accepting frames
+	outboxDraining                    // no new frames; the writer writes what is queued, then stops
+	outboxOverflow                    // over its bound: the writer stops at once
+	outboxAborted                     // torn down: the writer stops at once
+)
+
+// Bounds on the frame slice an outbox keeps for reuse between batches: a
+// busy connection reuses up to maxSpareFrames entries, an idle one keeps at
+// most idleSpareFrames, so that it holds little memory after a burst.
+const (
+	maxSpareFrames  = 512
+	idleSpareFrames = 16
+)
+
+// outbox is one connection's bounded outbound queue: the room and the
+// connection's reader put frames in (Send, SendList, never blocking), the
+// connection's writer goroutine takes them out in batches (next). It
+// implements chatroom.Outbox.
+//
+// Frames are shared with other outboxes and never modified. The byte bound
+// counts J_OK, J_ER and DATA frames; a queued LIST does not count, because
+// at most one LIST is ever queued (a newer one replaces it) and its bytes
+// are shared by every recipient.
+type outbox struct {
+	conn    net.Conn      // read-only: only SetWriteDeadline is called on it here
+	max     int           // read-only: byte bound of the queue
+	timeout time.Duration // read-only: write deadline per batch
+	wake    chan struct{} // capacity 1: tells the writer that q or state changed
+
+	mu     sync.Mutex
+	q      [][]byte    // guarded by mu: frames not yet taken by the writer; nil entries are dropped LISTs
+	qBytes int         // guarded by mu: bytes of q, not counting the LIST at listAt
+	listAt int         // guarded by mu: index in q of the queued LIST, or -1
+	spare  [][]byte    // guarded by mu: the writer's last batch, emptied, for reuse
+	state  outboxState // guarded by mu
+}
+
+func newOutbox(conn net.Conn, maxBytes int, timeout time.Duration) *outbox {
+	return &outbox{conn: conn, max: maxBytes, timeout: timeout, wake: make(chan struct{}, 1), listAt: -1}
+}
+
+// signal wakes the writer if it is waiting. It never blocks.
+func (o *outbox) signal() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Send queues frame. If the queue would go over its bound, the connection
+// is marked a slow consumer: nothing more is queued, and the writer's
+// current write is interrupted so that the connection is dropped at once.
+func (o *outbox) Send(frame []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state != outboxOpen {
+		return
+	}
+	if o.qBytes+len(frame) > o.max {
+		o.state = outboxOverflow
+		// Interrupt a write blocked on a peer that does not read. The
+		// writer sets its deadlines under o.mu too, so it cannot undo this.
+		_ = o.conn.SetWriteDeadline(aLongTimeAgo)
+		o.signal()
+		return
+	}
+	o.q = append(o.q, frame)
+	o.qBytes += len(frame)
+	if len(o.q) == 1 {
+		o.signal()
+	}
+}
+
+// SendList queues a LIST frame in place of a queued, unwritten one.
+func (o *outbox) SendList(frame []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state != outboxOpen {
+		return
+	}
+	if o.listAt >= 0 {
+		// The older list is stale: drop it. The new one goes at the end,
+		// after the events that happened before it.
+		o.q[o.listAt] = nil
+	}
+	o.listAt = len(o.q)
+	o.q = append(o.q, frame)
+	if len(o.q) == 1 {
+		o.signal()
+	}
+}
+
+// drain stops the queue taking frames; the writer writes what is queued
+// and then stops with errDrained.
+func (o *outbox) drain() { o.setState(outboxDraining) }
+
+// abort stops the queue and the writer at once; queued frames are dropped.
+func (o *outbox) abort() { o.setState(outboxAborted) }
+
+func (o *outbox) setState(s outboxState) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state == outboxOpen || o.state == outboxDraining && s != outboxDraining {
+		o.state = s
+		if s == outboxAborted {
+			_ = o.conn.SetWriteDeadline(aLongTimeAgo)
+		}
+	}
+	o.signal()
+}
+
+// next is called by the writer goroutine only. It recycles the previous
+// batch, waits for frames, and returns them with the connection's write
+// deadline set for writing them. It returns errSlowConsumer, errAborted or
+// errDrained when the writer must stop.
+func (o *outbox) next(prev [][]byte) ([][]byte, error) {
+	clear(prev) // drop references to shared frames
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if cap(prev) <= maxSpareFrames {
+		o.spare = prev[:0]
+	}
+	for len(o.q) == 0 && o.state == outboxOpen {
+		if cap(o.spare) > idleSpareFrames {
+			o.spare = nil
+		}
+		if cap(o.q) > idleSpareFrames {
+			o.q = nil
+		}
+		o.mu.Unlock()
+		<-o.wake
+		o.mu.Lock()
+	}
+	switch {
+	case o.state == outboxOverflow:
+		return nil, errSlowConsumer
+	case o.state == outboxAborted:
+		return nil, errAborted
+	case len(o.q) == 0: // draining, and all written
+		return nil, errDrained
+	}
+	batch := o.q
+	o.q, o.spare = o.spare, nil
+	o.qBytes, o.listAt = 0, -1
+	_ = o.conn.SetWriteDeadline(time.Now().Add(o.timeout))
+	return batch, nil
+}
+
+// aLongTimeAgo is a deadline in the past: it makes a pending I/O call
+// return at once.
+var aLongTimeAgo = time.Unix(1, 0)

@@ -1,0 +1,350 @@
+// Package chatserver is the reference chat server: it accepts TCP
+// connections, reads requests, and keeps the room (package chatroom).
+//
+// # Concurrency
+//
+// Each connection has two goroutines. The reader (the goroutine running
+// ServeConn, or one started by Serve) owns the connection's protocol state
+// (joined or not, as whom): it reads one frame at a time under a read
+// deadline, parses it with package protocol, and calls the room. The writer
+// owns the socket's write side: it takes batches of frames from the
+// connection's bounded outbox, copies them into one buffer and writes them
+// with a write deadline. The room (one mutex) decides who gets what and
+// queues shared, pre-formatted frames into outboxes; queueing never blocks,
+// and no socket is written while the room's lock is held. Lock order: the
+// server's mutex (listeners, connections), then the room's, then an
+// outbox's or the LIST timer's; none is held during I/O.
+//
+// # Heartbeat
+//
+// The heartbeat is the read deadline: it is set to HeartbeatTimeout after
+// every complete frame, whatever the frame holds (IMAV, any other request,
+// even one answered with J_ER: each shows the peer is alive). Bytes of an
+// unfinished frame do not move it, so a connection that sends nothing, or
+// a byte at a time without ever ending a line, is closed once the timeout
+// passes since its last complete frame. This holds before JOIN too.
+//
+// # Slow consumers
+//
+// A connection whose outbox goes over OutboxBytes, or whose peer does not
+// take a batch within WriteTimeout, is dropped: removed from the room (the
+// others get the new LIST) and closed. The others never wait for it. LIST
+// frames conflate: a LIST not yet written when a newer one is queued is
+// replaced by it, so a join storm cannot grow a lagging queue.
+package chatserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatspec/chatspec/protocol"
+	"github.com/chatspec/chatspec/reference/chatroom"
+)
+
+// Defaults for the zero values of [Config].
+const (
+	// DefaultHeartbeatTimeout is twice the assignment's one-minute
+	// heartbeat interval.
+	DefaultHeartbeatTimeout = 2 * time.Minute
+	// DefaultOutboxBytes bounds each connection's queue of unwritten
+	// frames: about 800 DATA lines of 80 bytes.
+	DefaultOutboxBytes = 64 << 10
+	// DefaultWriteTimeout is how long one write to a peer may take.
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// listBytesPerSecond paces LIST rounds (see chatroom.Config): a LIST to
+// everyone costs the square of the room's size, so in a join storm of
+// 10,000 clients unpaced LISTs would be terabytes. At this rate a room of
+// 30 waits microseconds between rounds, one of 1,000 about 50ms, one of
+// 10,000 about 5s; changes in between are merged.
+const listBytesPerSecond = 256 << 20
+
+// writeBufferSize is the size of the pooled buffers a writer copies a batch
+// of frames into, so that many frames leave in one write.
+const writeBufferSize = 16 << 10
+
+// ErrServerClosed is returned by [Server.Serve] after [Server.Close] or
+// [Server.Shutdown].
+var ErrServerClosed = errors.New("chatserver: server closed")
+
+// Config configures a Server. The zero value is useful.
+type Config struct {
+	// HeartbeatTimeout: a connection that completes no frame for this long
+	// is dropped, joined or not. Zero means DefaultHeartbeatTimeout.
+	HeartbeatTimeout time.Duration
+	// Framing of every message, both ways. Zero is protocol.FramingLine.
+	Framing protocol.Framing
+	// MaxClients is the most joined clients at once; a JOIN beyond it gets
+	// "J_ER 503" and the connection is closed. Zero means unlimited.
+	MaxClients int
+	// MaxLineBytes is the longest frame read; a longer one is skipped and
+	// answered with "J_ER 431". Zero means protocol.DefaultMaxLineBytes.
+	MaxLineBytes int
+	// OutboxBytes bounds each connection's queue of unwritten frames; a
+	// connection that lets it overflow is dropped. Zero means
+	// DefaultOutboxBytes. It should be well above the longest frame.
+	OutboxBytes int
+	// WriteTimeout bounds each write of a batch of frames to a peer; a peer
+	// that takes longer is dropped. Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// Logger receives the server's log: every request and response at
+	// debug level, joins and leaves at info. Nil discards.
+	Logger *slog.Logger
+}
+
+// Server is a chat server. Create it with [New]; serve with [Server.Serve]
+// or [Server.ServeConn]; stop it with [Server.Close] or [Server.Shutdown].
+type Server struct {
+	cfg       Config                   // read-only after New, defaults filled in
+	log       *slog.Logger             // read-only after New
+	room      *chatroom.Room           // safe for concurrent use
+	errFrames map[protocol.Code][]byte // read-only after New: J_ER frames with the default texts
+	bufs      sync.Pool                // *[]byte write buffers of writeBufferSize
+	nextID    atomic.Uint64            // connection ids, for the log
+	stopping  atomic.Bool              // set once Close or Shutdown has begun
+	done      chan struct{}            // closed once Close or Shutdown has begun
+
+	listMu    sync.Mutex  // taken under the room's lock (by scheduleList)
+	listTimer *time.Timer // guarded by listMu: flushes a paced LIST
+
+	mu        sync.Mutex
+	closed    bool                      // guarded by mu
+	listeners map[net.Listener]struct{} // guarded by mu
+	conns     map[*conn]struct{}        // guarded by mu
+	wg        sync.WaitGroup            // Serve loops and connections; Add only under mu while !closed
+}
+
+// New returns a Server configured by cfg.
+func New(cfg Config) *Server {
+	if cfg.HeartbeatTimeout <= 0 {
+		cfg.HeartbeatTimeout = DefaultHeartbeatTimeout
+	}
+	if cfg.MaxLineBytes <= 0 {
+		cfg.MaxLineBytes = protocol.DefaultMaxLineBytes
+	}
+	if cfg.OutboxBytes <= 0 {
+		cfg.OutboxBytes = DefaultOutboxBytes
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.MaxClients < 0 {
+		cfg.MaxClients = 0
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       log,
+		errFrames: make(map[protocol.Code][]byte),
+		done:      make(chan struct{}),
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+	}
+	s.room = chatroom.New(chatroom.Config{
+		Framing:            cfg.Framing,
+		MaxMembers:         cfg.MaxClients,
+		ListBytesPerSecond: listBytesPerSecond,
+		ScheduleList:       s.scheduleList,
+	})
+	s.bufs.New = func() any { b := make([]byte, 0, writeBufferSize); return &b }
+	for _, c := range protocol.Codes() {
+		s.errFrames[c], _ = cfg.Framing.AppendMessage(nil, protocol.Error(c, c.Text()))
+	}
+	return s
+}
+
+// scheduleList arranges for a paced LIST to be flushed at t. It is called
+// with the room's lock held and does not block.
+func (s *Server) scheduleList(t time.Time) {
+	s.listMu.Lock()
+	defer s.listMu.Unlock()
+	if s.listTimer == nil {
+		s.listTimer = time.AfterFunc(time.Until(t), s.flushList)
+		return
+	}
+	s.listTimer.Reset(time.Until(t))
+}
+
+// flushList runs on the LIST timer's goroutine.
+func (s *Server) flushList() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	s.room.FlushList()
+}
+
+// Room returns the server's room, for inspection (who is joined, since
+// when, last heartbeat). Joining or leaving through it bypasses the
+// connections; do not.
+func (s *Server) Room() *chatroom.Room { return s.room }
+
+// Serve accepts connections on l and serves each on its own goroutines
+// until Close or Shutdown, when it returns ErrServerClosed. Any other
+// error from l.Accept that is not temporary ends Serve and is returned.
+// Serve closes l when it returns.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+		l.Close()
+	}()
+
+	s.log.Info("listening", "addr", l.Addr().String())
+	var delay time.Duration // backoff after a temporary accept error
+	for {
+		rw, err := l.Accept()
+		if err != nil {
+			if s.stopping.Load() {
+				return ErrServerClosed
+			}
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept", "err", err, "retry_in", delay)
+				select {
+				case <-time.After(delay):
+				case <-s.done:
+				}
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(rw)
+		if c == nil {
+			return ErrServerClosed
+		}
+		go c.serve()
+	}
+}
+
+// ServeConn serves one connection until it ends: the peer closes it, sends
+// QUIT, goes silent, falls behind, or the server closes. It closes rw.
+func (s *Server) ServeConn(rw net.Conn) {
+	if c := s.newConn(rw); c != nil {
+		c.serve()
+	}
+}
+
+// newConn registers a connection, or closes rw and returns nil if the
+// server is closed. The caller must call c.serve.
+func (s *Server) newConn(rw net.Conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		rw.Close()
+		return nil
+	}
+	c := &conn{
+		srv:        s,
+		rwc:        rw,
+		id:         s.nextID.Add(1),
+		remote:     rw.RemoteAddr().String(),
+		writerDone: make(chan struct{}),
+	}
+	c.out = newOutbox(rw, s.cfg.OutboxBytes, s.cfg.WriteTimeout)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return c
+}
+
+// forget unregisters c; called once by c's reader when it is done.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// beginClose stops accepting and empties the room without telling anyone,
+// and returns the open connections. It reports false if already closing.
+func (s *Server) beginClose() ([]*conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if !s.closed {
+		s.closed = true
+		s.stopping.Store(true)
+		close(s.done)
+		s.room.Close() // leaving members no longer cause a LIST each
+		s.listMu.Lock()
+		if s.listTimer != nil {
+			s.listTimer.Stop()
+		}
+		s.listMu.Unlock()
+		for l := range s.listeners {
+			if e := l.Close(); e != nil && !errors.Is(e, net.ErrClosed) {
+				err = errors.Join(err, e)
+			}
+		}
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns, err
+}
+
+// Close stops accepting, closes every connection at once (queued frames
+// are dropped), and waits until every goroutine of the server has ended.
+func (s *Server) Close() error {
+	conns, err := s.beginClose()
+	for _, c := range conns {
+		c.abort()
+	}
+	s.wg.Wait()
+	return err
+}
+
+// Shutdown stops accepting, stops reading from every connection, lets each
+// connection write what is queued for it, closes it, and waits until every
+// goroutine of the server has ended. If ctx ends first, the connections are
+// closed at once as by Close, and Shutdown returns ctx's error once every
+// goroutine has ended.
+func (s *Server) Shutdown(ctx context.Context) error {
+	conns, err := s.beginClose()
+	for _, c := range conns {
+		c.stopReading()
+	}
+	finished := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		return err
+	case <-ctx.Done():
+	}
+	conns, _ = s.beginClose()
+	for _, c := range conns {
+		c.abort()
+	}
+	<-finished
+	return errors.Join(err, ctx.Err())
+}
