@@ -11,64 +11,65 @@ import (
 // Addr means its documented default.
 type Config struct {
 	// Addr is the server's host:port.
-	Addr string
+	Addr string `json:"addr"`
 	// Framing is how messages are delimited; the zero value is
 	// protocol.FramingLine.
-	Framing protocol.Framing
+	Framing protocol.Framing `json:"framing"`
 	// Clients is how many clients join. 0 = 100.
-	Clients int
+	Clients int `json:"clients"`
 	// Senders is how many of the clients send DATA. 0 = none (a join-only
 	// run, useful to measure memory per idle client); -1 = all clients.
-	Senders int
+	Senders int `json:"senders"`
 	// Rate is the messages per second each sender sends. 0 = as fast as the
 	// server takes them, with Window messages in flight per sender.
-	Rate float64
+	Rate float64 `json:"rate"`
 	// Window is the number of messages each sender may have in flight when
 	// Rate is 0. 0 = 16.
-	Window int
+	Window int `json:"window"`
 	// Warmup is load applied before measuring starts. 0 = none. Ignored
 	// when Messages is set.
-	Warmup time.Duration
+	Warmup time.Duration `json:"warmup"`
 	// Duration is how long the load is measured. 0 = 10s. Ignored when
 	// Messages is set.
-	Duration time.Duration
+	Duration time.Duration `json:"duration"`
 	// Messages, when positive, makes each sender send exactly this many
 	// messages and then stop, whatever the time.
-	Messages int
+	Messages int `json:"messages"`
 	// Size is the DATA text length in bytes, at least MinSize and at most
 	// protocol.MaxTextLen. 0 = 64.
-	Size int
+	Size int `json:"size"`
 	// JoinRate bounds joins per second. 0 = as fast as they complete.
-	JoinRate float64
+	JoinRate float64 `json:"join_rate"`
 	// JoinConcurrency is how many joins may be in progress at once.
 	// 0 = 100.
-	JoinConcurrency int
+	JoinConcurrency int `json:"join_concurrency"`
 	// JoinTimeout bounds the dial and the wait for J_OK of each client.
 	// 0 = 30s.
-	JoinTimeout time.Duration
+	JoinTimeout time.Duration `json:"join_timeout"`
 	// Heartbeat is the interval at which each client sends IMAV (spread
 	// evenly over all clients). 0 = 30s; negative = never.
-	Heartbeat time.Duration
+	Heartbeat time.Duration `json:"heartbeat"`
 	// MaxLineBytes is the longest frame a client reads; longer ones are
 	// counted and skipped. It is also the size of each client's read
 	// buffer (memory is touched only as long lines arrive). 0 = enough for
 	// a LIST of every client's name, with room for 100 more: at least
 	// protocol.DefaultMaxLineBytes, about 1.4 MB at 100,000 clients.
-	MaxLineBytes int
+	MaxLineBytes int `json:"max_line_bytes"`
 	// Settle is the quiet period (no LIST or other non-DATA frame at any
-	// client) that ends the join phase. 0 = 300ms; negative = do not wait.
-	Settle time.Duration
+	// client) that ends the join phase; the wait gives up after a minute.
+	// 0 = 300ms; negative = do not wait.
+	Settle time.Duration `json:"settle"`
 	// Idle is extra time to hold the joined clients idle before the load,
 	// after which the server's memory is read (with PID). 0 = none.
-	Idle time.Duration
+	Idle time.Duration `json:"idle"`
 	// Drain is how long the run waits without any delivery progress for
 	// the last messages before counting them lost. 0 = 3s.
-	Drain time.Duration
+	Drain time.Duration `json:"drain"`
 	// Interval is the period of Samples (and of Progress calls). 0 = 1s.
-	Interval time.Duration
+	Interval time.Duration `json:"interval"`
 	// PID, when positive, is the server's process id; its resident memory
 	// is read from /proc/PID/status.
-	PID int
+	PID int `json:"pid"`
 	// Progress, when set, is called every Interval from the run's sampling
 	// goroutine with the newest sample and the run's phase.
 	Progress func(Progress) `json:"-"`

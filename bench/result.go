@@ -11,8 +11,9 @@ import (
 // Result is what one run measured. Durations are time.Duration (nanoseconds
 // in JSON); memory is in bytes. Figures that were not measured are zero.
 type Result struct {
-	Label  string `json:"label"` // what was measured, e.g. the address or "baseline"
-	Config Config `json:"config"`
+	Label   string `json:"label"`   // what was measured, e.g. the address or "baseline"
+	Config  Config `json:"config"`  // with defaults filled in
+	Framing string `json:"framing"` // Config.Framing by name: line or utf
 
 	// Join phase.
 	Joined      int           `json:"joined"`        // clients that got J_OK
@@ -73,34 +74,34 @@ func (e Errors) total() int64 {
 
 // Latency summarises a distribution, to about 3 % precision.
 type Latency struct {
-	Count uint64        `json:"count"`
-	P50   time.Duration `json:"p50"`
-	P90   time.Duration `json:"p90"`
-	P99   time.Duration `json:"p99"`
-	P999  time.Duration `json:"p999"`
-	Max   time.Duration `json:"max"`
+	Count uint64        `json:"count"` // values recorded
+	P50   time.Duration `json:"p50"`   // the median
+	P90   time.Duration `json:"p90"`   // 90th percentile
+	P99   time.Duration `json:"p99"`   // 99th percentile
+	P999  time.Duration `json:"p999"`  // 99.9th percentile
+	Max   time.Duration `json:"max"`   // the largest value
 }
 
 // Sample is the state of a run at one moment, with rates over the Interval
 // before it.
 type Sample struct {
-	At               time.Duration `json:"at"`    // since the run started
-	Phase            string        `json:"phase"` // join, settle, idle, warmup, load, drain
-	Joined           int           `json:"joined"`
-	SentPerSec       float64       `json:"sent_per_sec"`
-	DeliveriesPerSec float64       `json:"deliveries_per_sec"`
-	P50              time.Duration `json:"p50"`
-	P99              time.Duration `json:"p99"`
-	InFlight         int64         `json:"in_flight"` // due to live clients and not yet received
-	Drops            int           `json:"drops"`
-	Errors           int64         `json:"errors"`
-	RSS              int64         `json:"rss"`
+	At               time.Duration `json:"at"`                 // since the run started
+	Phase            string        `json:"phase"`              // join, settle, idle, warmup, load, drain
+	Joined           int           `json:"joined"`             // clients joined so far
+	SentPerSec       float64       `json:"sent_per_sec"`       // DATA written
+	DeliveriesPerSec float64       `json:"deliveries_per_sec"` // DATA received, all clients
+	P50              time.Duration `json:"p50"`                // latency of the deliveries in the interval
+	P99              time.Duration `json:"p99"`                // latency of the deliveries in the interval
+	InFlight         int64         `json:"in_flight"`          // deliveries due to live clients, not yet received
+	Drops            int           `json:"drops"`              // so far
+	Errors           int64         `json:"errors"`             // so far, all kinds but long frames
+	RSS              int64         `json:"rss"`                // the server's, with PID
 }
 
 // Progress is passed to Config.Progress while a run goes on.
 type Progress struct {
 	Sample
-	Clients int // the configured number
+	Clients int // the configured number of clients
 }
 
 // String is a one-line progress report.

@@ -93,7 +93,7 @@ func (r *run) name(i int) string { return "c" + r.tag + "_" + strconv.Itoa(i) }
 
 func (r *run) run(ctx context.Context) (*Result, error) {
 	cfg := r.cfg
-	res := &Result{Label: cfg.Addr, Config: cfg}
+	res := &Result{Label: cfg.Addr, Config: cfg, Framing: cfg.Framing.String()}
 	r.start = time.Now()
 	res.RSSBefore = r.rss()
 
@@ -165,6 +165,12 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	r.drain(ctx, res)
 	res.RSSEnd = r.rss()
 	res.Interrupted = ctx.Err() != nil
+	if res.Interrupted {
+		res.Notes = append(res.Notes, "interrupted: the figures cover the part that ran")
+	}
+	if res.JoinFailed > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d joins failed; the first: %s", res.JoinFailed, res.JoinError))
+	}
 
 	close(samplerStop)
 	<-samplerDone
@@ -181,7 +187,7 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 // client. Long LISTs were kept unparsed (see client.read); each distinct
 // one is parsed once here.
 func (r *run) checkLists(res *Result) {
-	counts := make(map[string]int) // raw LIST -> names, or -1 when unparsable
+	counts := make(map[string]int) // raw LIST -> its names, or listNone when unparsable
 	for i := range r.clients {
 		c := r.clients[i].Load()
 		if c == nil {
@@ -491,10 +497,11 @@ func (r *run) heartbeat(stop <-chan struct{}) {
 	if r.cfg.Heartbeat < 0 {
 		return
 	}
-	const slices = 100
+	hb := r.cfg.Heartbeat
+	tick := max(hb/100, time.Millisecond)
+	per := int((int64(len(r.clients))*int64(tick) + int64(hb) - 1) / int64(hb)) // clients per tick
 	imav, _ := r.cfg.Framing.AppendMessage(nil, protocol.Alive())
-	per := (len(r.clients) + slices - 1) / slices
-	t := time.NewTicker(r.cfg.Heartbeat / slices)
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	for i := 0; ; {
 		select {

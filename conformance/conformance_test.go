@@ -84,9 +84,20 @@ func config() steps.Config {
 // ends and returns its address.
 func startReference(t testing.TB, f protocol.Framing, timeout time.Duration) string {
 	t.Helper()
+	return startReferenceOn(t, f, timeout, nil)
+}
+
+// startReferenceOn is startReference with the server's listener wrapped by
+// wrap (if not nil): the broken-server tests' way to break the server
+// itself, not its traffic.
+func startReferenceOn(t testing.TB, f protocol.Framing, timeout time.Duration, wrap func(net.Listener) net.Listener) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
+	}
+	if wrap != nil {
+		l = wrap(l)
 	}
 	srv := chatserver.New(chatserver.Config{HeartbeatTimeout: timeout, Framing: f})
 	done := make(chan struct{})

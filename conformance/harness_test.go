@@ -23,6 +23,13 @@ var (
 	slowPass = timing{timeout: 2 * time.Second, heartbeat: 250 * time.Millisecond, expiry: 4 * time.Second, wait: 2500 * time.Millisecond, quiet: 150 * time.Millisecond}
 )
 
+// The passes' tag filters: every scenario is in exactly one.
+const (
+	fastTags  = "~@slow&&~@heavy"
+	slowTags  = "@slow"
+	heavyTags = "@heavy"
+)
+
 // timing is the reference server's heartbeat timeout and the suite's
 // timings for one pass.
 type timing struct {
@@ -41,7 +48,7 @@ func gradeThrough(t testing.TB, m faultproxy.Mutant, f protocol.Framing, tags st
 	if m.HeartbeatTimeout != 0 {
 		timeout = m.HeartbeatTimeout
 	}
-	upstream := startReference(t, f, timeout)
+	upstream := startReferenceOn(t, f, timeout, serverFaults[m.Name])
 	p, err := faultproxy.Start(upstream, f, m.Fault())
 	if err != nil {
 		t.Fatalf("%s: start proxy: %v", m.Name, err)
@@ -85,21 +92,25 @@ type run struct {
 	text string
 }
 
-// gradeAll grades every mutant concurrently (they wait on sockets, not on
-// the CPU) and returns their reports in order.
-func gradeAll(t *testing.T, ms []faultproxy.Mutant, f protocol.Framing, tags string, tm timing) []run {
+// job is one suite run to grade: a mutant, a pass's tags and timings.
+type job struct {
+	m    faultproxy.Mutant
+	tags string
+	tm   timing
+}
+
+// gradeJobs grades every job concurrently (they wait on sockets more than
+// on the CPU) and returns their reports in order.
+func gradeJobs(t *testing.T, f protocol.Framing, jobs []job) []run {
 	t.Helper()
-	runs := make([]run, len(ms))
+	runs := make([]run, len(jobs))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i, m := range ms {
+	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			rep, text := gradeThrough(t, m, f, tags, tm)
-			runs[i] = run{m: m, rep: rep, text: text}
+			rep, text := gradeThrough(t, j.m, f, j.tags, j.tm)
+			runs[i] = run{m: j.m, rep: rep, text: text}
 		}()
 	}
 	wg.Wait()

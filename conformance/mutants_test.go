@@ -21,6 +21,7 @@ type catch struct {
 	guards []string
 	also   []string
 	slow   bool // the guards are @slow: grade the @slow scenarios too
+	heavy  bool // the guards are @heavy: grade the @heavy scenarios too
 }
 
 // Names of scenarios, as the features spell them (substrings).
@@ -38,7 +39,6 @@ const (
 	scInvalidDot      = "Invalid names are refused: '.'"
 	scInvalidOslash   = "Invalid names are refused: 'ø'"
 	scInvalidEmpty    = "Invalid names are refused: an empty name"
-	scInvalidAny      = "Invalid names are refused"
 	scRejoin          = "A second JOIN on the same connection is refused"
 	scDupRefused      = "A second client cannot take an active user's name"
 	scDupKeeps        = "The refused client does not replace the active user"
@@ -74,31 +74,41 @@ const (
 	scOneWrite        = "JOIN and DATA in one write"
 	scSplit           = "JOIN split across three writes"
 	scCRLF            = "JOIN ending in CRLF"
+	scHugeLine        = "A line of 1 MiB"
+	scJunk            = "NUL bytes, invalid UTF-8"
+	scEmptyConn       = "A connection opened and closed without a byte"
+	scIdleConn        = "A connection that stays open and silent"
+	scSlowReader      = "One client stops reading"
+	scReset           = "A connection reset without QUIT or FIN"
+	scRaceJoin        = "Ten clients join with the same name at once"
 )
 
 // catches maps every mutant of the catalogue, and the local ones, to the
 // scenarios that must catch it. TestEveryMutantIsCaught fails for a mutant
 // missing here.
 var catches = map[string]catch{
-	"reject-uppercase":         {guards: []string{scValidUpper}},
-	"refuse-hyphen":            {guards: []string{scValidHyphen, scValidLeadHyphen}},
-	"refuse-12-chars":          {guards: []string{scValid12}, also: []string{scValidUpper}},
-	"refuse-one-char":          {guards: []string{scValidOne}},
-	"refuse-digits-only":       {guards: []string{scValidDigits}, also: []string{scValidOne}},
-	"refuse-underscore":        {guards: []string{scValidUnderscore}, also: []string{scValidLeadHyphen}},
-	"accept-13-chars":          {guards: []string{scInvalid13}},
-	"accept-space":             {guards: []string{scInvalidSpace}},
-	"accept-punctuation":       {guards: []string{scInvalidBang, scInvalidDot}, also: []string{scRetryInvalid}},
-	"accept-non-ascii":         {guards: []string{scInvalidOslash}},
-	"accept-empty":             {guards: []string{scInvalidEmpty}},
-	"jer-malformed":            {guards: []string{scInvalid13, scInvalidSpace, scInvalidBang, scInvalidDot, scInvalidOslash, scInvalidEmpty}, also: []string{scRetryInvalid}},
-	"jer-unknown-no-colon":     {guards: []string{scJERShape}, also: []string{scUnknown, scRetryUnknown}},
-	"rejoin-accepted":          {guards: []string{scRejoin}},
-	"no-retry-after-jer":       {guards: []string{scRetryInvalid, scRetryDup}},
-	"accept-duplicate":         {guards: []string{scDupRefused, scDupKeeps}, also: []string{scRetryDup}},
-	"name-kept-after-quit":     {guards: []string{scNameFree}},
+	// Joining.
+	"reject-uppercase":     {guards: []string{scValidUpper}},
+	"refuse-hyphen":        {guards: []string{scValidHyphen, scValidLeadHyphen}},
+	"refuse-12-chars":      {guards: []string{scValid12}, also: []string{scValidUpper}},
+	"refuse-one-char":      {guards: []string{scValidOne}},
+	"refuse-digits-only":   {guards: []string{scValidDigits}, also: []string{scValidOne}},
+	"refuse-underscore":    {guards: []string{scValidUnderscore}, also: []string{scValidLeadHyphen}},
+	"accept-13-chars":      {guards: []string{scInvalid13}},
+	"accept-space":         {guards: []string{scInvalidSpace}},
+	"accept-punctuation":   {guards: []string{scInvalidBang, scInvalidDot}, also: []string{scRetryInvalid}},
+	"accept-non-ascii":     {guards: []string{scInvalidOslash}},
+	"accept-empty":         {guards: []string{scInvalidEmpty}},
+	"jer-malformed":        {guards: []string{scInvalid13, scInvalidSpace, scInvalidBang, scInvalidDot, scInvalidOslash, scInvalidEmpty}, also: []string{scRetryInvalid}},
+	"jer-unknown-no-colon": {guards: []string{scJERShape}, also: []string{scUnknown, scRetryUnknown, scJunk}},
+	"rejoin-accepted":      {guards: []string{scRejoin}},
+	"no-retry-after-jer":   {guards: []string{scRetryInvalid, scRetryDup}},
+	// Duplicates.
+	"accept-duplicate":     {guards: []string{scDupRefused, scDupKeeps}, also: []string{scRetryDup, scRaceJoin}},
+	"name-kept-after-quit": {guards: []string{scNameFree}},
+	// Messages.
 	"no-echo":                  {guards: []string{scDataEcho}, also: []string{scNothingAfter}},
-	"no-delivery-to-others":    {guards: []string{scDataOthers}, also: []string{scDupKeeps, scRetryUnknown, scOneWrite, scDataColons, scTextArrives, scKeepAlive}},
+	"no-delivery-to-others":    {guards: []string{scDataOthers}, also: []string{scDupKeeps, scRetryUnknown, scOneWrite, scDataColons, scTextArrives, scKeepAlive, scHugeLine, scJunk, scEmptyConn, scSlowReader}},
 	"count-bytes":              {guards: []string{scText250Oslash}},
 	"accept-long-text":         {guards: []string{scTextTooLong, scTextTooLongO}},
 	"text-cut-at-colon":        {guards: []string{scDataColons}},
@@ -106,25 +116,40 @@ var catches = map[string]catch{
 	"unjoined-data-broadcast":  {guards: []string{scUnjoinedNobody}},
 	"impersonation-broadcast":  {guards: []string{scImpersonation}},
 	"accept-control-chars":     {guards: []string{scANSI}},
-	"no-list-to-joiner":        {guards: []string{scListJoiner}},
-	"no-list-to-others":        {guards: []string{scListOthers}, also: []string{scListQuit, scListAbrupt, scKeepAlive, scSilentDropped}},
-	"list-before-jok":          {guards: []string{scOKFirst}},
-	"no-list-after-quit":       {guards: []string{scListQuit}},
-	"list-keeps-quitter":       {guards: []string{scListQuit}},
-	"slow-disconnect-notice":   {guards: []string{scListAbrupt}},
-	"never-drops-silent":       {guards: []string{scSilentDropped, scSilentClosed}, slow: true},
-	"ignores-imav":             {guards: []string{scKeepAlive}, also: []string{scSilentDropped}, slow: true},
-	"dropped-left-open":        {guards: []string{scSilentClosed}, slow: true},
-	"imav-answered-jer":        {guards: []string{scIMAVNoReply}},
-	"quit-ignored":             {guards: []string{scListQuit, scNothingAfter}, also: []string{scNameFree, scQuitCloses}},
-	"data-after-quit":          {guards: []string{scNothingAfter}},
-	"open-after-quit":          {guards: []string{scQuitCloses}},
-	"unknown-ignored":          {guards: []string{scUnknown}, also: []string{scJERShape, scRetryUnknown}},
-	"close-after-unknown":      {guards: []string{scRetryUnknown}},
-	"malformed-ignored":        {guards: []string{scMalformed}},
-	"first-line-per-read":      {guards: []string{scOneWrite}},
-	"read-is-message":          {guards: []string{scSplit}},
-	"crlf-refused":             {guards: []string{scCRLF}},
+	// Presence.
+	"no-list-to-joiner":      {guards: []string{scListJoiner}},
+	"no-list-to-others":      {guards: []string{scListOthers}, also: []string{scListQuit, scListAbrupt, scKeepAlive, scSilentDropped, scIdleConn, scReset}},
+	"list-before-jok":        {guards: []string{scOKFirst}},
+	"no-list-after-quit":     {guards: []string{scListQuit}},
+	"list-keeps-quitter":     {guards: []string{scListQuit}},
+	"slow-disconnect-notice": {guards: []string{scListAbrupt, scReset}},
+	// Heartbeat.
+	"never-drops-silent": {guards: []string{scSilentDropped, scSilentClosed}, slow: true},
+	"ignores-imav":       {guards: []string{scKeepAlive}, also: []string{scSilentDropped}, slow: true},
+	"dropped-left-open":  {guards: []string{scSilentClosed}, slow: true},
+	"imav-answered-jer":  {guards: []string{scIMAVNoReply}},
+	// Quitting.
+	"quit-ignored":    {guards: []string{scListQuit, scNothingAfter}, also: []string{scNameFree, scQuitCloses}},
+	"data-after-quit": {guards: []string{scNothingAfter}, also: []string{scQuitCloses}},
+	"open-after-quit": {guards: []string{scQuitCloses}},
+	// Errors.
+	"unknown-ignored":     {guards: []string{scUnknown}, also: []string{scJERShape, scRetryUnknown, scJunk}},
+	"close-after-unknown": {guards: []string{scRetryUnknown}},
+	"malformed-ignored":   {guards: []string{scMalformed}},
+	// Stream framing.
+	// Keeping only the first line of each read() loses any message that
+	// shares a read with another (a heartbeat, a flood), so any scenario
+	// may fail; the guard always does.
+	"first-line-per-read": {guards: []string{scOneWrite}, also: []string{""}},
+	"read-is-message":     {guards: []string{scSplit}},
+	"crlf-refused":        {guards: []string{scCRLF}},
+	// Robustness.
+	"oversized-swallowed": {guards: []string{scHugeLine}},
+	"blocking-broadcast":  {guards: []string{scSlowReader}, heavy: true},
+	"idle-blocks-others":  {guards: []string{scIdleConn}, also: []string{scHugeLine}},
+	// The server dies in the scenario that guards it; the fragile ones after
+	// it cannot connect (TestCrashIsReportedOnce checks the report).
+	"crash-on-empty-connection": {guards: []string{scEmptyConn}, also: []string{scIdleConn, scSlowReader, scReset, scRaceJoin}},
 }
 
 // legalCosts maps a legal variation to the SHOULD scenarios it may fail
@@ -132,6 +157,10 @@ var catches = map[string]catch{
 var legalCosts = map[string][]string{
 	"close-after-jer": {scRetryInvalid, scRetryDup, scRetryUnknown},
 }
+
+// legalHeavy names the legal variations graded with the @heavy scenarios
+// too: those that change how DATA reaches the clients.
+var legalHeavy = map[string]bool{"crlf-endings": true}
 
 // localMutants are broken servers the catalogue lacks, built with the
 // proxy's public API.
@@ -191,10 +220,13 @@ func localMutants() []faultproxy.Mutant {
 	}
 }
 
+var mutantPattern = flag.String("mutants", "", "grade only the broken servers whose names match this `regexp` (for debugging a mutant)")
+
 // allMutants returns the catalogue's mutants and the local ones, or only
 // those the -mutants pattern selects.
 func allMutants(t *testing.T) []faultproxy.Mutant {
 	ms := append(faultproxy.Mutants(), localMutants()...)
+	ms = append(ms, robustnessMutants()...)
 	if *mutantPattern == "" {
 		return ms
 	}
@@ -205,14 +237,12 @@ func allMutants(t *testing.T) []faultproxy.Mutant {
 	return slices.DeleteFunc(ms, func(m faultproxy.Mutant) bool { return !re.MatchString(m.Name) })
 }
 
-var mutantPattern = flag.String("mutants", "", "grade only the broken servers whose names match this `regexp` (for debugging a mutant)")
-
 func matches(name string, subs []string) bool {
 	return slices.ContainsFunc(subs, func(s string) bool { return strings.Contains(name, s) })
 }
 
 // failures lists the scenarios of rep that did not pass, and complains of
-// any that could not connect (a broken proxy, not a caught mutant).
+// any that could not run.
 func failures(t *testing.T, name string, rep *steps.Report, text string) []steps.ScenarioResult {
 	t.Helper()
 	if rep.Unreachable != nil {
@@ -237,17 +267,23 @@ func failures(t *testing.T, name string, rep *steps.Report, text string) []steps
 func TestEveryMutantIsCaught(t *testing.T) {
 	t.Parallel()
 	ms := allMutants(t)
-	fast := gradeAll(t, ms, protocol.FramingLine, "~@slow", fastPass)
-	var slowMs []faultproxy.Mutant
+	jobs := make([]job, 0, len(ms)+8)
+	for _, m := range ms {
+		jobs = append(jobs, job{m, fastTags, fastPass})
+	}
 	for _, m := range ms {
 		if catches[m.Name].slow {
-			slowMs = append(slowMs, m)
+			jobs = append(jobs, job{m, slowTags, slowPass})
+		}
+		if catches[m.Name].heavy {
+			jobs = append(jobs, job{m, heavyTags, fastPass})
 		}
 	}
-	slow := gradeAll(t, slowMs, protocol.FramingLine, "@slow", slowPass)
-	slowByName := make(map[string]run)
-	for _, r := range slow {
-		slowByName[r.m.Name] = r
+	runs := gradeJobs(t, protocol.FramingLine, jobs)
+	fast := runs[:len(ms)]
+	extra := make(map[string][]run)
+	for _, r := range runs[len(ms):] {
+		extra[r.m.Name] = append(extra[r.m.Name], r)
 	}
 	for _, r := range fast {
 		t.Run(r.m.Name, func(t *testing.T) {
@@ -257,10 +293,9 @@ func TestEveryMutantIsCaught(t *testing.T) {
 			}
 			failed := failures(t, r.m.Name, r.rep, r.text)
 			text := r.text
-			if c.slow {
-				sr := slowByName[r.m.Name]
-				failed = append(failed, failures(t, r.m.Name, sr.rep, sr.text)...)
-				text += sr.text
+			for _, x := range extra[r.m.Name] {
+				failed = append(failed, failures(t, r.m.Name, x.rep, x.text)...)
+				text += x.text
 			}
 			var names []string
 			for _, s := range failed {
@@ -281,29 +316,44 @@ func TestEveryMutantIsCaught(t *testing.T) {
 	}
 }
 
-// TestLegalVariationsPass grades every legal variation of a server, the
-// @slow scenarios included, and checks that the verdict is PASS and that
-// only the SHOULD scenarios it is known to cost fail.
+// TestLegalVariationsPass grades every legal variation of a server (the
+// @slow scenarios included, and the @heavy ones where legalHeavy says), and
+// checks that the verdict is PASS and that only the
+// SHOULD scenarios it is known to cost fail.
 func TestLegalVariationsPass(t *testing.T) {
 	t.Parallel()
 	legal := faultproxy.Legal()
-	fast := gradeAll(t, legal, protocol.FramingLine, "~@slow", fastPass)
-	slow := gradeAll(t, legal, protocol.FramingLine, "@slow", slowPass)
-	for i, r := range fast {
-		t.Run(r.m.Name, func(t *testing.T) {
-			failed := failures(t, r.m.Name, r.rep, r.text)
-			failed = append(failed, failures(t, r.m.Name, slow[i].rep, slow[i].text)...)
-			r.text += slow[i].text
+	var jobs []job
+	for _, m := range legal {
+		jobs = append(jobs, job{m, fastTags, fastPass}, job{m, slowTags, slowPass})
+		if legalHeavy[m.Name] {
+			jobs = append(jobs, job{m, heavyTags, fastPass})
+		}
+	}
+	byName := make(map[string][]run)
+	for _, r := range gradeJobs(t, protocol.FramingLine, jobs) {
+		byName[r.m.Name] = append(byName[r.m.Name], r)
+	}
+	for _, m := range legal {
+		t.Run(m.Name, func(t *testing.T) {
+			var text string
+			var failed []steps.ScenarioResult
+			ok := true
+			for _, r := range byName[m.Name] {
+				text += r.text
+				failed = append(failed, failures(t, m.Name, r.rep, r.text)...)
+				ok = ok && r.rep.OK()
+			}
 			for _, s := range failed {
-				if !matches(s.Scenario, legalCosts[r.m.Name]) {
-					t.Errorf("legal variation %s (%s) fails %s scenario %q", r.m.Name, r.m.Note, s.Level, s.Scenario)
+				if !matches(s.Scenario, legalCosts[m.Name]) {
+					t.Errorf("legal variation %s (%s) fails %s scenario %q", m.Name, m.Note, s.Level, s.Scenario)
 				}
 			}
-			if !r.rep.OK() || !slow[i].rep.OK() {
-				t.Errorf("legal variation %s (%s): verdict FAIL", r.m.Name, r.m.Note)
+			if !ok {
+				t.Errorf("legal variation %s (%s): verdict FAIL", m.Name, m.Note)
 			}
 			if t.Failed() {
-				t.Logf("report:\n%s", r.text)
+				t.Logf("report:\n%s", text)
 			}
 		})
 	}

@@ -11,6 +11,8 @@
 //   - @fragile: may crash a fragile server (oversized lines, junk, empty
 //     connections). The suite runs these one at a time after every other
 //     scenario.
+//   - @heavy: moves megabytes; the project's broken-server tests run it
+//     only where it matters.
 //   - @lines: only meaningful for newline framing; skipped with -framing utf.
 //
 // Aliases in the text (alice, bob, carol, ...) stand for unique wire names

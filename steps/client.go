@@ -245,6 +245,21 @@ func (c *client) send(b []byte) error {
 	return nil
 }
 
+// sendQuiet is send without recording the bytes: for floods, which the
+// step records as one event instead.
+func (c *client) sendQuiet(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.w.cfg.Wait)); err != nil {
+		return fmt.Errorf("%s: %w", c.alias, err)
+	}
+	if _, err := c.conn.Write(b); err != nil {
+		c.w.log.event(c.label, "write failed: %v", err)
+		return &Failure{Expected: fmt.Sprintf("to send %d bytes", len(b)), Actual: "the write failed: " + err.Error()}
+	}
+	return nil
+}
+
 // sendBeat sends one heartbeat IMAV.
 func (c *client) sendBeat() error {
 	b, err := c.w.cfg.Framing.AppendMessage(nil, protocol.Alive())

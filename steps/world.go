@@ -24,7 +24,8 @@ type world struct {
 	sent    map[string]int     // by alias: how many numbered messages it sent
 	silent  time.Time          // when a client went silent, for the expiry steps
 
-	failedStep string // the text of the first step that failed
+	racers     []*client // the clients of the last raceJoin
+	failedStep string    // the text of the first step that failed
 }
 
 type worldKey struct{}

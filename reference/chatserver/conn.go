@@ -88,7 +88,7 @@ func (c *conn) stopReading() { _ = c.rwc.SetReadDeadline(aLongTimeAgo) }
 // readLoop reads and handles frames until the connection must end.
 func (c *conn) readLoop() (endReason, error) {
 	s := c.srv
-	r := s.cfg.Framing.NewReader(c.rwc, 1<<30)
+	r := s.cfg.Framing.NewReader(c.rwc, s.cfg.MaxLineBytes)
 	if err := c.rwc.SetReadDeadline(time.Now().Add(s.cfg.HeartbeatTimeout)); err != nil {
 		return endError, err
 	}

@@ -41,21 +41,22 @@ const (
 // implements chatroom.Outbox.
 //
 // Frames are shared with other outboxes and never modified. The byte bound
-// counts J_OK, J_ER and DATA frames; a queued LIST does not count, because
-// at most one LIST is ever queued (a newer one replaces it) and its bytes
-// are shared by every recipient.
+// counts J_OK, J_ER and DATA frames, not LISTs: their bytes are shared by
+// every recipient, the room paces how many it makes, and a connection that
+// lags holds at most one (see SendList).
 type outbox struct {
 	conn    net.Conn      // read-only: only SetWriteDeadline is called on it here
 	max     int           // read-only: byte bound of the queue
 	timeout time.Duration // read-only: write deadline per batch
 	wake    chan struct{} // capacity 1: tells the writer that q or state changed
 
-	mu     sync.Mutex
-	q      [][]byte    // guarded by mu: frames not yet taken by the writer; nil entries are dropped LISTs
-	qBytes int         // guarded by mu: bytes of q, not counting the LIST at listAt
-	listAt int         // guarded by mu: index in q of the queued LIST, or -1
-	spare  [][]byte    // guarded by mu: the writer's last batch, emptied, for reuse
-	state  outboxState // guarded by mu
+	mu      sync.Mutex
+	q       [][]byte    // guarded by mu: frames not yet taken by the writer; nil entries are dropped LISTs
+	qBytes  int         // guarded by mu: bytes of q, not counting the LIST at listAt
+	listAt  int         // guarded by mu: index in q of the queued LIST, or -1
+	spare   [][]byte    // guarded by mu: the writer's last batch, emptied, for reuse
+	state   outboxState // guarded by mu
+	writing bool        // guarded by mu: the writer is writing a batch
 }
 
 func newOutbox(conn net.Conn, maxBytes int, timeout time.Duration) *outbox {
@@ -94,14 +95,17 @@ func (o *outbox) Send(frame []byte) {
 	}
 }
 
-// SendList queues a LIST frame in place of a queued, unwritten one.
+// SendList queues a LIST frame. If the connection lags (its writer is
+// still writing an earlier batch, and a LIST queued since is unwritten),
+// the new LIST replaces that one: a lagging client gets the newest list,
+// one that keeps up gets every list.
 func (o *outbox) SendList(frame []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.state != outboxOpen {
 		return
 	}
-	if o.listAt >= 0 {
+	if o.listAt >= 0 && o.writing {
 		// The older list is stale: drop it. The new one goes at the end,
 		// after the events that happened before it.
 		o.q[o.listAt] = nil
@@ -140,6 +144,7 @@ func (o *outbox) next(prev [][]byte) ([][]byte, error) {
 	clear(prev) // drop references to shared frames
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.writing = false
 	if cap(prev) <= maxSpareFrames {
 		o.spare = prev[:0]
 	}
@@ -165,6 +170,7 @@ func (o *outbox) next(prev [][]byte) ([][]byte, error) {
 	batch := o.q
 	o.q, o.spare = o.spare, nil
 	o.qBytes, o.listAt = 0, -1
+	o.writing = true
 	_ = o.conn.SetWriteDeadline(time.Now().Add(o.timeout))
 	return batch, nil
 }

@@ -30,6 +30,16 @@ func take(t *testing.T, o *outbox) []string {
 	return got
 }
 
+// lagging returns an outbox whose writer is busy writing a batch.
+func lagging(t *testing.T) *outbox {
+	o := newTestOutbox(t, 1000)
+	o.Send([]byte("D0"))
+	if got := take(t, o); len(got) != 1 {
+		t.Fatalf("first batch = %q", got)
+	}
+	return o
+}
+
 func TestOutboxConflatesLists(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -55,7 +65,7 @@ func TestOutboxConflatesLists(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := newTestOutbox(t, 1000)
+			o := lagging(t)
 			tt.queue(o)
 			if got := take(t, o); !slices.Equal(got, tt.want) {
 				t.Errorf("batch = %q, want %q", got, tt.want)
@@ -65,7 +75,8 @@ func TestOutboxConflatesLists(t *testing.T) {
 }
 
 // TestOutboxKeepsUpGetsEveryList: a LIST already taken by the writer is
-// never replaced: a client that keeps up sees every LIST.
+// never replaced, and nor is one queued while the writer is not writing:
+// a client that keeps up sees every LIST.
 func TestOutboxKeepsUpGetsEveryList(t *testing.T) {
 	o := newTestOutbox(t, 1000)
 	for _, l := range []string{"L1", "L2", "L3"} {
@@ -73,6 +84,12 @@ func TestOutboxKeepsUpGetsEveryList(t *testing.T) {
 		if got := take(t, o); !slices.Equal(got, []string{l}) {
 			t.Errorf("batch = %q, want [%q]", got, l)
 		}
+	}
+	o = newTestOutbox(t, 1000) // a writer that has not started writing yet
+	o.SendList([]byte("L1"))
+	o.SendList([]byte("L2"))
+	if got := take(t, o); !slices.Equal(got, []string{"L1", "L2"}) {
+		t.Errorf("batch = %q, want [L1 L2]", got)
 	}
 }
 

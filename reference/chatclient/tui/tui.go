@@ -35,8 +35,13 @@ type Options struct {
 	Now func() time.Time
 }
 
-// QuitCommand, typed as a message, leaves the chat.
-const QuitCommand = "/quit"
+// Commands typed in the input line. Any other text that starts with "/" is
+// refused as an unknown command, so that a typo is not sent to everyone;
+// "//" at the start sends a text that starts with "/".
+const (
+	QuitCommand = "/quit" // leave the chat
+	HelpCommand = "/help" // list the commands and keys
+)
 
 // maxEntries bounds the scrollback.
 const maxEntries = 2000
@@ -204,7 +209,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.name = msg.c.Name()
 		m.phase = phaseChat
 		m.input.Reset()
-		m.addInfo(fmt.Sprintf("Joined as %s. Type a message and press Enter; %s leaves.", m.name, QuitCommand))
+		m.addInfo(fmt.Sprintf("Joined as %s. Type a message and press Enter; %s leaves, %s helps.", m.name, QuitCommand, HelpCommand))
 		return m, waitEvent(msg.c)
 
 	case joinFailedMsg:
@@ -220,6 +225,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case eventMsg:
 		m.event(msg.ev)
+		if m.client == nil {
+			return m, nil
+		}
 		return m, waitEvent(m.client)
 
 	case closedMsg:
@@ -240,17 +248,17 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case "ctrl+c":
 		m.quit = true
 		return m, tea.Quit
-	case "pgup", "pgdown", "ctrl+home", "ctrl+end":
-		switch k.String() {
-		case "pgup":
-			m.vp.PageUp()
-		case "pgdown":
-			m.vp.PageDown()
-		case "ctrl+home":
-			m.vp.GotoTop()
-		case "ctrl+end":
-			m.vp.GotoBottom()
-		}
+	case "pgup":
+		m.vp.PageUp()
+		return m, nil
+	case "pgdown":
+		m.vp.PageDown()
+		return m, nil
+	case "ctrl+home":
+		m.vp.GotoTop()
+		return m, nil
+	case "ctrl+end":
+		m.vp.GotoBottom()
 		return m, nil
 	}
 	if m.phase == phaseGone {
@@ -302,9 +310,20 @@ func (m Model) submitText(text string) (tea.Model, tea.Cmd) {
 	if strings.TrimSpace(text) == "" {
 		return m, nil
 	}
-	if strings.TrimSpace(text) == QuitCommand {
+	switch cmd := strings.TrimSpace(text); {
+	case cmd == QuitCommand:
 		m.quit = true
 		return m, tea.Quit
+	case cmd == HelpCommand:
+		m.addInfo(helpText)
+		m.input.Reset()
+		return m, nil
+	case strings.HasPrefix(text, "//"):
+		text = text[1:]
+	case strings.HasPrefix(text, "/"):
+		m.addProblem(fmt.Sprintf("unknown command %s (%s lists the commands; start with // to send a text that starts with /)",
+			strings.Fields(cmd)[0], HelpCommand))
+		return m, nil
 	}
 	if err := m.client.Send(text); err != nil {
 		m.addProblem("not sent: " + chatclient.Explain(err))
@@ -315,6 +334,11 @@ func (m Model) submitText(text string) (tea.Model, tea.Cmd) {
 	m.vp.GotoBottom()
 	return m, nil
 }
+
+const helpText = QuitCommand + " or Ctrl-C leaves. " + HelpCommand + " shows this. //text sends /text. " +
+	"Keys: PgUp/PgDn scroll, Ctrl-Home/Ctrl-End jump, Up/Down recall sent texts, " +
+	"Ctrl-A/Ctrl-E line start/end, Ctrl-U/Ctrl-K delete before/after the cursor, Ctrl-W deletes a word. " +
+	"Hold Shift (Option in iTerm2) to select text with the mouse."
 
 // waitEvent waits for the client's next event.
 func waitEvent(c *chatclient.Client) tea.Cmd {

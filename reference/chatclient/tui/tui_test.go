@@ -162,6 +162,16 @@ func TestJoinChatAndPresence(t *testing.T) {
 	d.untilEvent(chatclient.EventOnline)
 	d.wantScreen("* bob left", "Online (1)")
 
+	// A mistyped command is not sent; "//" sends a leading "/".
+	d.typeText("/qiut")
+	d.enter()
+	d.wantScreen("! unknown command /qiut")
+	d.update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	d.typeText("//shrug")
+	d.enter()
+	d.untilEvent(chatclient.EventMessage)
+	d.wantScreen("15:04 alice: /shrug")
+
 	// /quit leaves; Close (as Run does) sends QUIT.
 	d.typeText(QuitCommand)
 	d.enter()

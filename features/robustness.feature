@@ -1,0 +1,89 @@
+@fragile
+Feature: Robustness
+  "When a client joins, the server should maintain and update a list of all
+  active clients."
+  "Requests not following the protocol should give an error response back to
+  the client and of course log the event." (the assignment's September 2019
+  edition)
+
+  A server on a campus network meets typos, half-written clients, port
+  scanners and the odd classmate who wants to see what breaks: it must keep
+  serving everyone else. These scenarios may crash a fragile server, so the
+  suite runs them last, one at a time, and each ends by checking that the
+  server still accepts a new client. If the server dies, the report says
+  after which scenario, instead of blaming the rules that follow.
+
+  Rule: An oversized line gets J_ER or a closed connection, and the others notice nothing
+
+    @should
+    Scenario: A line of 1 MiB
+      Given alice and bob have joined
+      And mallory has connected
+      When mallory sends a line of 1 MiB
+      Then mallory receives J_ER or her connection is closed
+      When alice sends DATA "still here"
+      Then bob receives DATA "still here" from alice
+      And the server still accepts a new client
+
+  Rule: Binary junk gets J_ER or a closed connection, and the others notice nothing
+
+    @should
+    Scenario: NUL bytes, invalid UTF-8 and a terminal escape sequence
+      Given alice and bob have joined
+      And mallory has connected
+      When mallory sends the line "\x00\x01\xff\xfe junk \x1b[2J\x80"
+      Then mallory receives J_ER or her connection is closed
+      When alice sends DATA "still here"
+      Then bob receives DATA "still here" from alice
+      And the server still accepts a new client
+
+  Rule: A connection that sends nothing disturbs nobody
+
+    @should
+    Scenario: A connection opened and closed without a byte
+      Given alice and bob have joined
+      When mallory opens a connection and closes it without sending anything
+      And alice sends DATA "still here"
+      Then bob receives DATA "still here" from alice
+      And the server still accepts a new client
+
+    @should
+    Scenario: A connection that stays open and silent does not hold up the others
+      Given alice has joined
+      And mallory has connected
+      When bob joins
+      Then bob receives J_OK
+      And alice receives a LIST with alice and bob
+      And the server still accepts a new client
+
+  Rule: A client that stops reading does not stall the others
+
+    The operating system buffers a few megabytes for a reader that does not
+    read, so it takes some 5 MB (20000 messages) for a server that writes to
+    each client in turn to block on it.
+
+    @should @heavy
+    Scenario: One client stops reading while the others chat
+      Given alice, bob and mallory have joined
+      When mallory stops reading
+      And alice sends 20000 numbered messages of 250 characters
+      Then bob receives all of alice's numbered messages
+      And the server still accepts a new client
+
+  Rule: A client whose connection vanishes is removed, and the others notice nothing
+
+    @should
+    Scenario: A connection reset without QUIT or FIN
+      Given alice and bob have joined
+      And alice receives a LIST with alice and bob
+      When bob's connection is reset
+      Then alice receives a LIST without bob
+      And the server still accepts a new client
+
+  Rule: Of clients that join with one name at the same time, exactly one is accepted
+
+    @must
+    Scenario: Ten clients join with the same name at once
+      When 10 clients join with the same name at the same time
+      Then exactly one of them receives J_OK
+      And the server still accepts a new client
