@@ -51,8 +51,8 @@ func checkCounts(t *testing.T, res *bench.Result, cfg bench.Config) {
 	if res.Delivered != want || res.Received != want || res.Expected != want {
 		t.Errorf("delivered %d, received %d, expected %d, want %d each", res.Delivered, res.Received, res.Expected, want)
 	}
-	if res.Lost != 0 || res.Duplicated != 0 || res.Drops != 0 {
-		t.Errorf("lost %d, duplicated %d, drops %d, want 0", res.Lost, res.Duplicated, res.Drops)
+	if res.Lost != 0 || res.Duplicated != 0 || res.OutOfOrder != 0 || res.Drops != 0 {
+		t.Errorf("lost %d, duplicated %d, out of order %d, drops %d, want 0", res.Lost, res.Duplicated, res.OutOfOrder, res.Drops)
 	}
 	if res.Errors != (bench.Errors{}) {
 		t.Errorf("errors %+v, want none", res.Errors)

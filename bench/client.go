@@ -38,12 +38,14 @@ type client struct {
 	conn     net.Conn
 	send     *sender                // this client's sender, or nil
 	verdict  chan error             // cap 1: the reader's answer to the JOIN
+	gone     chan struct{}          // closed when the reader goroutine ends
 	member   atomic.Bool            // set by the join worker once the client counts as joined
 	observer atomic.Bool            // its receipts pace the senders; set before the load starts
-	next     []uint32               // per sender, the next seq expected; reader-owned; nil = no check
+	next     []atomic.Uint32        // per sender, the next seq expected (written by the reader only); nil = no order check
 	joined   bool                   // reader-owned: J_OK seen
 	received atomic.Int64           // this run's DATA frames received
-	disorder atomic.Int64           // DATA received out of order or twice
+	gaps     atomic.Int64           // seqs skipped in a sender's sequence
+	late     atomic.Int64           // DATA older than one already received: reordered or duplicated
 	dropped  atomic.Bool            // the server closed the connection while the run went on
 	lastList atomic.Int32           // names in the newest LIST, or listNone/listTooLong/listRaw
 	lastRaw  atomic.Pointer[string] // with listRaw: the newest LIST, unparsed
@@ -53,6 +55,7 @@ type client struct {
 func (c *client) read() {
 	r := c.r
 	defer r.readers.Done()
+	defer close(c.gone)
 	rd := r.cfg.Framing.NewReader(c.conn, r.cfg.MaxLineBytes)
 	for {
 		frame, err := rd.ReadFrame()
@@ -123,10 +126,17 @@ func (c *client) data(m protocol.Message) {
 	r.lat.record(c.index, now-st.sent)
 	c.received.Add(1)
 	if c.next != nil {
-		if st.seq != c.next[st.sender] {
-			c.disorder.Add(1)
+		// A server reads each sender's connection in order, so a skipped
+		// seq is lost unless it arrives late.
+		switch next := c.next[st.sender].Load(); {
+		case st.seq == next:
+			c.next[st.sender].Store(next + 1)
+		case st.seq > next:
+			c.gaps.Add(int64(st.seq - next))
+			c.next[st.sender].Store(st.seq + 1)
+		default:
+			c.late.Add(1)
 		}
-		c.next[st.sender] = st.seq + 1
 	}
 	if c.observer.Load() {
 		r.senders[st.sender].ack(1)
@@ -204,6 +214,8 @@ func (s *sender) loop(r *run, c *client, loadStart time.Time) {
 				case <-timer.C:
 				case <-r.stopSend:
 					return
+				case <-c.gone:
+					return
 				}
 				continue
 			}
@@ -213,6 +225,8 @@ func (s *sender) loop(r *run, c *client, loadStart time.Time) {
 				select {
 				case <-s.wake:
 				case <-r.stopSend:
+					return
+				case <-c.gone: // dropped: its messages in flight will never come
 					return
 				}
 				continue

@@ -33,11 +33,12 @@ type Result struct {
 	Latency          Latency       `json:"latency"`            // send to receipt, in the measured time
 
 	// Whole run.
-	Expected   int64  `json:"expected"`   // deliveries due to clients not dropped: (Sent-Rejected) each
-	Received   int64  `json:"received"`   // deliveries those clients got, whole run
-	Lost       int64  `json:"lost"`       // due but never received, after the drain
-	Duplicated int64  `json:"duplicated"` // received more than once (or out of order)
-	Drops      int    `json:"drops"`      // joined clients the server disconnected
+	Expected   int64  `json:"expected"`     // deliveries due to clients not dropped: (Sent-Rejected) each
+	Received   int64  `json:"received"`     // deliveries those clients got, whole run
+	Lost       int64  `json:"lost"`         // due but never received, after the drain
+	Duplicated int64  `json:"duplicated"`   // received beyond what was due
+	OutOfOrder int64  `json:"out_of_order"` // received after a later message of the same sender
+	Drops      int    `json:"drops"`        // joined clients the server disconnected
 	Errors     Errors `json:"errors"`
 
 	Lists         int64 `json:"lists"`          // LIST frames received by all clients
@@ -93,6 +94,7 @@ type Sample struct {
 	P50              time.Duration `json:"p50"`                // latency of the deliveries in the interval
 	P99              time.Duration `json:"p99"`                // latency of the deliveries in the interval
 	InFlight         int64         `json:"in_flight"`          // deliveries due to live clients, not yet received
+	Missing          int64         `json:"missing"`            // skipped in a sender's sequence and not arrived since: lost so far
 	Drops            int           `json:"drops"`              // so far
 	Errors           int64         `json:"errors"`             // so far, all kinds but long frames
 	RSS              int64         `json:"rss"`                // the server's, with PID
@@ -109,6 +111,9 @@ func (p Progress) String() string {
 	s := fmt.Sprintf("%6.1fs %-6s joined %d/%d  sent %s/s  delivered %s/s  p50 %s  p99 %s  in flight %d  drops %d  errors %d",
 		p.At.Seconds(), p.Phase, p.Joined, p.Clients, si(p.SentPerSec), si(p.DeliveriesPerSec),
 		ms(p.P50), ms(p.P99), p.InFlight, p.Drops, p.Errors)
+	if p.Missing > 0 {
+		s += fmt.Sprintf("  missing %d", p.Missing)
+	}
 	if p.RSS > 0 {
 		s += "  rss " + mib(p.RSS)
 	}
@@ -244,21 +249,21 @@ func loadRows(row func(string, func(*Result) string, func(a, b *Result) float64)
 	row("lost (of expected)", func(c *Result) string {
 		return fmt.Sprintf("%d (of %s)", c.Lost, si(float64(c.Expected)))
 	}, nil)
-	row("duplicated/reordered", func(c *Result) string { return fmt.Sprint(c.Duplicated) }, nil)
+	row("duplicated / out of order", func(c *Result) string { return fmt.Sprintf("%d / %d", c.Duplicated, c.OutOfOrder) }, nil)
 }
 
 // WriteSamples writes r's samples as a table, one row per Interval: the
 // over-time view of a soak run.
 func WriteSamples(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "at\tphase\tjoined\tsent/s\tdelivered/s\tp50\tp99\tin flight\tdrops\terrors\tserver RSS\t")
+	fmt.Fprintln(tw, "at\tphase\tjoined\tsent/s\tdelivered/s\tp50\tp99\tin flight\tmissing\tdrops\terrors\tserver RSS\t")
 	for _, s := range r.Samples {
 		rss := "-"
 		if s.RSS > 0 {
 			rss = mib(s.RSS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", dur(s.At), s.Phase, s.Joined,
-			si(s.SentPerSec), si(s.DeliveriesPerSec), ms(s.P50), ms(s.P99), s.InFlight, s.Drops, s.Errors, rss)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t\n", dur(s.At), s.Phase, s.Joined,
+			si(s.SentPerSec), si(s.DeliveriesPerSec), ms(s.P50), ms(s.P99), s.InFlight, s.Missing, s.Drops, s.Errors, rss)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("bench: write samples: %w", err)

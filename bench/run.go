@@ -284,13 +284,14 @@ func (r *run) join(ctx context.Context, i int) error {
 		name:    r.name(i),
 		conn:    conn,
 		verdict: make(chan error, 1),
+		gone:    make(chan struct{}),
 	}
 	c.lastList.Store(listNone)
 	if i < len(r.senders) {
 		c.send = r.senders[i]
 	}
 	if len(r.senders) > 0 && len(r.senders)*cfg.Clients <= maxOrderSlots {
-		c.next = make([]uint32, len(r.senders))
+		c.next = make([]atomic.Uint32, len(r.senders))
 	}
 	r.readers.Add(1)
 	go c.read()
@@ -417,11 +418,14 @@ func (r *run) fillLoad(res *Result, h *histSnapshot, delivered, sent int64, wind
 	}
 }
 
-// drain waits for the messages in flight and counts what is lost.
+// drain waits for the messages in flight (unless load did, with Messages)
+// and counts what is lost.
 func (r *run) drain(ctx context.Context, res *Result) {
-	r.drainWait(ctx)
+	if r.cfg.Messages <= 0 || len(r.senders) == 0 {
+		r.drainWait(ctx)
+	}
 	res.Sent = r.sent()
-	expected := res.Sent - r.errs.rejected.Load()
+	expected := r.expected()
 	for i := range r.clients {
 		c := r.clients[i].Load()
 		if c == nil || c.dropped.Load() {
@@ -431,7 +435,8 @@ func (r *run) drain(ctx context.Context, res *Result) {
 		res.Expected += expected
 		res.Received += got
 		res.Lost += max(0, expected-got)
-		res.Duplicated += max(0, got-expected) + c.disorder.Load()
+		res.Duplicated += max(0, got-expected)
+		res.OutOfOrder += c.late.Load()
 	}
 }
 
@@ -457,10 +462,47 @@ func (r *run) drainWait(ctx context.Context) {
 	}
 }
 
+// expected returns the deliveries due to each live client: every message
+// sent, less those the server refused (J_ER) and those a dropped sender
+// wrote that the server never relayed. For a dropped sender, what counts as
+// sent is the most of its messages any live client saw (by sequence), or
+// without the order check what the observer received.
+func (r *run) expected() int64 {
+	var n int64
+	for _, s := range r.senders {
+		c := r.clients[s.index].Load()
+		if c == nil || !c.dropped.Load() {
+			n += s.sent.Load()
+			continue
+		}
+		seen := s.acked.Load()
+		for i := range r.clients {
+			if o := r.clients[i].Load(); o != nil && o.next != nil && !o.dropped.Load() {
+				seen = max(seen, int64(o.next[s.index].Load()))
+			}
+		}
+		n += seen
+	}
+	return n - r.errs.rejected.Load()
+}
+
+// gapped returns the messages that live clients saw skipped in a sender's
+// sequence and that have not arrived since: lost so far, as far as the
+// clients can tell while the load goes on.
+func (r *run) gapped() int64 {
+	var n int64
+	for i := range r.clients {
+		if c := r.clients[i].Load(); c != nil && !c.dropped.Load() {
+			n += max(0, c.gaps.Load()-c.late.Load())
+		}
+	}
+	return n
+}
+
 // missing returns the deliveries still due to live clients, and the total
 // received so far.
 func (r *run) missing() (missing, received int64) {
-	expected := r.sent() - r.errs.rejected.Load()
+	expected := r.expected()
 	for i := range r.clients {
 		c := r.clients[i].Load()
 		if c == nil || c.dropped.Load() {
@@ -549,6 +591,7 @@ func (r *run) sample(stop <-chan struct{}) ([]Sample, int64) {
 			P50:              hs.quantile(0.5),
 			P99:              hs.quantile(0.99),
 			InFlight:         missing,
+			Missing:          r.gapped(),
 			Drops:            int(r.drops.Load()),
 			Errors:           r.errs.load().total(),
 			RSS:              r.rss(),

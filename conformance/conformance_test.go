@@ -76,6 +76,9 @@ func config() steps.Config {
 		if !set["quiet"] {
 			cfg.Quiet = localQuiet
 		}
+		if !set["strict"] {
+			cfg.Strict = true // the reference server passes every rule
+		}
 	}
 	return cfg
 }
@@ -123,7 +126,12 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.OK() {
+	switch {
+	case rep.Unreachable != nil:
+		t.Error("the server could not be graded (the paragraph above says why)")
+	case rep.NoScenarios:
+		t.Error("no scenario ran (the paragraph above says why)")
+	case !rep.OK():
 		c := rep.Counts()
 		t.Errorf("verdict FAIL: MUST %d passed, %d failed; SHOULD %d passed, %d failed; %d not graded (the report above has the details)",
 			c.MustPassed, c.MustFailed, c.ShouldPassed, c.ShouldFailed, c.NotGraded)

@@ -22,13 +22,20 @@
 //	-wait D           how long to wait for an expected reply (default 2s)
 //	-quiet D          how long to listen before concluding nothing arrives (default 300ms)
 //	-strict           SHOULD-level failures fail the run too
-//	-godog.tags EXPR  run only matching scenarios: @must, ~@slow, @must&&~@slow, @a,@b
+//	-godog.tags EXPR  run only matching scenarios: @must, ~@slow, @presence,@quitting
+//	                  (godog's syntax: ~ not, && and, "," or; "not @a" selects nothing)
 //	-godog.format F   godog's own output as well: pretty, progress, junit:FILE, cucumber:FILE
 //	-godog.concurrency N  scenarios at once (default 8; the @slow ones always run side by side)
 //
 // Without -addr, the defaults not given on the command line become
-// -heartbeat 250ms -expiry 3s -quiet 200ms, against a reference server
-// that drops clients silent for 1.5s.
+// -heartbeat 250ms -expiry 3s -quiet 200ms -strict, against a reference
+// server that drops clients silent for 1.5s: the reference server passes
+// every rule, SHOULD ones included. With -addr, the project's own tests
+// of the suite (the broken servers of internal/faultproxy) are skipped.
+//
+// Every feature has a tag for its group (@joining, @duplicates, @messages,
+// @presence, @heartbeat, @quitting, @errors, @framing, @robustness); @slow
+// marks the timing rules, which wait for -expiry.
 //
 // # The report
 //

@@ -19,8 +19,8 @@ import (
 // against a server that drops nobody while a scenario runs, and a slow
 // pass with a heartbeat timeout well above the clients' IMAV interval.
 var (
-	fastPass = timing{timeout: 30 * time.Second, heartbeat: time.Second, expiry: time.Minute, wait: 1500 * time.Millisecond, quiet: 150 * time.Millisecond}
-	slowPass = timing{timeout: 2 * time.Second, heartbeat: 250 * time.Millisecond, expiry: 4 * time.Second, wait: 2500 * time.Millisecond, quiet: 150 * time.Millisecond}
+	fastPass = timing{timeout: 30 * time.Second, heartbeat: time.Second, expiry: time.Minute, wait: 2500 * time.Millisecond, quiet: 300 * time.Millisecond, conc: 1}
+	slowPass = timing{timeout: 2 * time.Second, heartbeat: 250 * time.Millisecond, expiry: 4 * time.Second, wait: 2500 * time.Millisecond, quiet: 300 * time.Millisecond, conc: 1}
 )
 
 // The passes' tag filters: every scenario is in exactly one.
@@ -35,13 +35,14 @@ const (
 type timing struct {
 	timeout                        time.Duration
 	heartbeat, expiry, wait, quiet time.Duration
+	conc                           int // scenarios at once (the @slow ones run side by side anyway)
 }
 
 // gradeThrough runs the suite against a fresh reference server behind a
-// fault proxy built from m, one scenario at a time (so that no other
-// scenario's traffic can stand in for a message the mutant withholds; the
-// @slow ones, when selected, run side by side), and returns the report and
-// its text.
+// fault proxy built from m, tm.conc scenarios at a time (one, unless the
+// mutant is known to allow more: then no other scenario's traffic can
+// stand in for a message the mutant withholds; the @slow ones, when
+// selected, run side by side), and returns the report and its text.
 func gradeThrough(t testing.TB, m faultproxy.Mutant, f protocol.Framing, tags string, tm timing) (*steps.Report, string) {
 	t.Helper()
 	timeout := tm.timeout
@@ -66,7 +67,7 @@ func gradeThrough(t testing.TB, m faultproxy.Mutant, f protocol.Framing, tags st
 		Output:    &out,
 	}
 	cfg.Godog.Tags = tags
-	cfg.Godog.Concurrency = 1
+	cfg.Godog.Concurrency = max(1, tm.conc)
 	rep, err := steps.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("%s: %v", m.Name, err)
@@ -115,4 +116,14 @@ func gradeJobs(t *testing.T, f protocol.Framing, jobs []job) []run {
 	}
 	wg.Wait()
 	return runs
+}
+
+// skipWhenGrading skips the project's own tests of the suite when -addr
+// names a server to grade: a student grading a server wants its report,
+// not the suite's self-test.
+func skipWhenGrading(t *testing.T) {
+	t.Helper()
+	if *addr != "" {
+		t.Skip("grading the server at -addr; the suite's self-tests run without -addr")
+	}
 }

@@ -22,6 +22,11 @@ type catch struct {
 	also   []string
 	slow   bool // the guards are @slow: grade the @slow scenarios too
 	heavy  bool // the guards are @heavy: grade the @heavy scenarios too
+	// conc, if above 1, grades that many scenarios at once: for a mutant
+	// that makes many scenarios wait in vain, and whose withheld messages
+	// no other scenario's traffic can stand in for (DATA and J_ER are
+	// checked by name and connection; LIST is not).
+	conc int
 }
 
 // Names of scenarios, as the features spell them (substrings).
@@ -108,7 +113,7 @@ var catches = map[string]catch{
 	"name-kept-after-quit": {guards: []string{scNameFree}},
 	// Messages.
 	"no-echo":                  {guards: []string{scDataEcho}, also: []string{scNothingAfter}},
-	"no-delivery-to-others":    {guards: []string{scDataOthers}, also: []string{scDupKeeps, scRetryUnknown, scOneWrite, scDataColons, scTextArrives, scKeepAlive, scHugeLine, scJunk, scEmptyConn, scSlowReader}},
+	"no-delivery-to-others":    {guards: []string{scDataOthers}, also: []string{scDupKeeps, scRetryUnknown, scOneWrite, scDataColons, scTextArrives, scKeepAlive, scHugeLine, scJunk, scEmptyConn, scSlowReader}, conc: 4},
 	"count-bytes":              {guards: []string{scText250Oslash}},
 	"accept-long-text":         {guards: []string{scTextTooLong, scTextTooLongO}},
 	"text-cut-at-colon":        {guards: []string{scDataColons}},
@@ -133,9 +138,9 @@ var catches = map[string]catch{
 	"data-after-quit": {guards: []string{scNothingAfter}, also: []string{scQuitCloses}},
 	"open-after-quit": {guards: []string{scQuitCloses}},
 	// Errors.
-	"unknown-ignored":     {guards: []string{scUnknown}, also: []string{scJERShape, scRetryUnknown, scJunk}},
+	"unknown-ignored":     {guards: []string{scUnknown}, also: []string{scJERShape, scRetryUnknown, scJunk, scHugeLine}, conc: 4},
 	"close-after-unknown": {guards: []string{scRetryUnknown}},
-	"malformed-ignored":   {guards: []string{scMalformed}},
+	"malformed-ignored":   {guards: []string{scMalformed}, conc: 4},
 	// Stream framing.
 	// Keeping only the first line of each read() loses any message that
 	// shares a read with another (a heartbeat, a flood), so any scenario
@@ -265,11 +270,14 @@ func failures(t *testing.T, name string, rep *steps.Report, text string) []steps
 // TestEveryMutantIsCaught grades every broken server and checks that the
 // scenarios guarding the rule it breaks fail, and no unrelated one does.
 func TestEveryMutantIsCaught(t *testing.T) {
+	skipWhenGrading(t)
 	t.Parallel()
 	ms := allMutants(t)
 	jobs := make([]job, 0, len(ms)+8)
 	for _, m := range ms {
-		jobs = append(jobs, job{m, fastTags, fastPass})
+		tm := fastPass
+		tm.conc = max(1, catches[m.Name].conc)
+		jobs = append(jobs, job{m, fastTags, tm})
 	}
 	for _, m := range ms {
 		if catches[m.Name].slow {
@@ -321,6 +329,7 @@ func TestEveryMutantIsCaught(t *testing.T) {
 // checks that the verdict is PASS and that only the
 // SHOULD scenarios it is known to cost fail.
 func TestLegalVariationsPass(t *testing.T) {
+	skipWhenGrading(t)
 	t.Parallel()
 	legal := faultproxy.Legal()
 	var jobs []job
@@ -354,6 +363,48 @@ func TestLegalVariationsPass(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("report:\n%s", text)
+			}
+		})
+	}
+}
+
+// TestMutantsInUTFFraming grades a few broken servers and a legal variation
+// in writeUTF framing, where every frame passes through the other codec.
+func TestMutantsInUTFFraming(t *testing.T) {
+	skipWhenGrading(t)
+	t.Parallel()
+	pick := map[string]bool{"no-echo": true, "accept-long-text": true, "unknown-ignored": true, "count-bytes": true}
+	var jobs []job
+	for _, m := range allMutants(t) {
+		if pick[m.Name] {
+			tm := fastPass
+			tm.conc = max(1, catches[m.Name].conc)
+			jobs = append(jobs, job{m, fastTags, tm})
+		}
+	}
+	for _, m := range faultproxy.Legal() {
+		if !m.LineOnly {
+			jobs = append(jobs, job{m, fastTags, fastPass})
+			break
+		}
+	}
+	for _, r := range gradeJobs(t, protocol.FramingUTF, jobs) {
+		t.Run(r.m.Name, func(t *testing.T) {
+			c := catches[r.m.Name]
+			var names []string
+			for _, s := range failures(t, r.m.Name, r.rep, r.text) {
+				names = append(names, s.Scenario)
+				if !matches(s.Scenario, c.guards) && !matches(s.Scenario, c.also) && !matches(s.Scenario, legalCosts[r.m.Name]) {
+					t.Errorf("%s in utf framing fails an unrelated scenario: %q", r.m.Name, s.Scenario)
+				}
+			}
+			for _, g := range c.guards {
+				if !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, g) }) {
+					t.Errorf("%s in utf framing is not caught by %q", r.m.Name, g)
+				}
+			}
+			if t.Failed() {
+				t.Logf("report:\n%s", r.text)
 			}
 		})
 	}

@@ -1,3 +1,4 @@
+@duplicates
 Feature: Duplicate names
   "If a new user tries to join with the same name as an already active user,
   then an error message should be sent back to client. Client can try again

@@ -1,3 +1,4 @@
+@errors
 Feature: Errors
   "J_ER <<err_code>>: <<err_msg>>: From server to client. Client not
   accepted. Duplicate username, unknown command, bad command or any other

@@ -4,7 +4,9 @@
 //
 // Every scenario carries exactly one level tag: @must (the assignment states
 // the rule) or @should (a sensible reading of what the assignment leaves
-// open). Other tags:
+// open). Every feature has a tag of its own for selecting a group
+// (@joining, @duplicates, @messages, @presence, @heartbeat, @quitting,
+// @errors, @framing, @robustness). Other tags:
 //
 //   - @slow: a timing rule; it waits for a heartbeat expiry window. The
 //     suite runs these side by side.

@@ -1,3 +1,4 @@
+@framing
 Feature: Stream framing
   "The solution will use TCP to communicate."
   TCP carries a stream of bytes, not messages: a server must find the

@@ -1,3 +1,4 @@
+@heartbeat
 Feature: Heartbeat
   "The Client must send a "heartbeat alive" message once every minute to the
   Server. The server should (maybe with a specialized thread) check the

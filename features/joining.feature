@@ -1,3 +1,4 @@
+@joining
 Feature: Joining
   "The client should at the start ask the user his/her chat-name(username)
   and then send a join message to the server."

@@ -1,3 +1,4 @@
+@messages
 Feature: Messages
   "An active client can send user text message to the server that will just
   send a copy to all active clients in the client list."

@@ -1,3 +1,4 @@
+@presence
 Feature: Presence
   "When a client joins, the server should maintain and update a list of all
   active clients."

@@ -1,3 +1,4 @@
+@quitting
 Feature: Quitting
   "The Client must send a Quit message when it is closing."
   "QUIT: From client to server. Client is closing down and leaving the group."

@@ -1,4 +1,4 @@
-@fragile
+@fragile @robustness
 Feature: Robustness
   "When a client joins, the server should maintain and update a list of all
   active clients."

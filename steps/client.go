@@ -109,6 +109,7 @@ type client struct {
 	joined    atomic.Bool   // J_OK arrived
 
 	// steps only
+	quit     bool   // the client sent QUIT
 	cur      [3]int // next unread index in msgs, per class (reply, data, list)
 	joinMark int    // len(msgs) when the last JOIN was sent
 	closed   bool   // the suite closed the connection
@@ -206,7 +207,8 @@ func (c *client) signal() {
 }
 
 // heartbeat sends IMAV every Config.Heartbeat, counted from the client's
-// first JOIN, until the client goes silent or closes; a tick before J_OK
+// first JOIN, until the client goes silent or either side closes the
+// connection; a tick before J_OK
 // arrived sends nothing, so that a client that has not joined never sends
 // IMAV. It runs on its own goroutine, started by the first JOIN.
 func (c *client) heartbeat() {
@@ -215,6 +217,8 @@ func (c *client) heartbeat() {
 	for {
 		select {
 		case <-c.closing:
+			return
+		case <-c.readDone: // the server closed the connection
 			return
 		case <-t.C:
 			if c.silent.Load() {
@@ -240,7 +244,7 @@ func (c *client) send(b []byte) error {
 	}
 	if _, err := c.conn.Write(b); err != nil {
 		c.w.log.event(c.label, "write failed: %v", err)
-		return &Failure{Expected: "to send " + quoteBytes(b), Actual: "the write failed: " + err.Error()}
+		return &Failure{Expected: "to send " + quoteBytes(b, len(b)), Actual: "the write failed: " + err.Error(), Err: err}
 	}
 	return nil
 }
@@ -255,7 +259,7 @@ func (c *client) sendQuiet(b []byte) error {
 	}
 	if _, err := c.conn.Write(b); err != nil {
 		c.w.log.event(c.label, "write failed: %v", err)
-		return &Failure{Expected: fmt.Sprintf("to send %d bytes", len(b)), Actual: "the write failed: " + err.Error()}
+		return &Failure{Expected: fmt.Sprintf("to send %d bytes", len(b)), Actual: "the write failed: " + err.Error(), Err: err}
 	}
 	return nil
 }
@@ -292,6 +296,16 @@ func (c *client) sendLine(line string) error {
 		return fmt.Errorf("%s: frame %q: %w", c.alias, line, err)
 	}
 	return c.send(b)
+}
+
+// usable reports whether the client has joined and neither quit nor
+// closed, so that it can send a barrier or receive one.
+func (c *client) usable() bool {
+	if !c.joined.Load() || c.quit || c.closed || c.paused.Load() {
+		return false
+	}
+	_, eof := c.snapshot()
+	return eof == nil
 }
 
 // markJoin notes where the replies to a JOIN about to be sent begin, and

@@ -16,8 +16,13 @@ import (
 type Failure struct {
 	Expected string
 	Actual   string
+	Err      error // the error behind Actual, if any (a failed write)
 }
 
+// Unwrap returns the error behind Actual, if any.
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Error returns "expected ...; actual: ...".
 func (f *Failure) Error() string {
 	return "expected " + f.Expected + "; actual: " + f.Actual
 }
@@ -29,6 +34,7 @@ type ConnectError struct {
 	Err  error
 }
 
+// Error says which address could not be reached and why.
 func (e *ConnectError) Error() string {
 	return fmt.Sprintf("cannot connect to %s: %v", e.Addr, e.Err)
 }
@@ -176,21 +182,58 @@ func (c *client) expectBroadcastWithin(ctx context.Context, timeout time.Duratio
 	return &Failure{Expected: expected, Actual: actual}
 }
 
-// expectNone waits for the quiet time (or the connection's end) and fails
-// if a later DATA or LIST (cl) that bad accepts arrived meanwhile.
+// expectNone checks that no later DATA or LIST (cl) that bad accepts
+// arrives. If the scenario's last sender and this client have both joined,
+// the sender first sends a barrier, a DATA that the client must receive:
+// a server handles one connection's requests in order, so whatever the
+// earlier request made it send arrives before the barrier, and the check
+// needs no timing. Otherwise it listens for the quiet time. expected says
+// what should not arrive.
 func (c *client) expectNone(ctx context.Context, cl class, expected string, bad match) error {
-	c.await(ctx, c.w.cfg.Quiet, func([]inbound, error) bool { return false })
+	w := c.w
+	until := fmt.Sprintf(" within %s", w.cfg.Quiet)
+	if from := w.clients[w.lastSender]; w.barrier(ctx, from, c) {
+		until = fmt.Sprintf(" before %s's next message", from.label)
+	} else {
+		c.await(ctx, w.cfg.Quiet, func([]inbound, error) bool { return false })
+	}
 	ins, _ := c.snapshot()
 	var hits []inbound
 	for i := c.cur[cl]; i < len(ins); i++ {
-		if ins[i].class == cl && bad(ins[i]) {
+		if ins[i].class == cl && bad(ins[i]) && !w.barriers[ins[i].msg.Text] {
 			hits = append(hits, ins[i])
 		}
 	}
 	if len(hits) > 0 {
-		return &Failure{Expected: expected, Actual: "received " + seen(hits, nil)}
+		return &Failure{Expected: expected + until, Actual: "received " + seen(hits, nil)}
 	}
 	return nil
+}
+
+// barrier has from send a DATA with a fresh text and waits for to to
+// receive it, up to Config.Wait. It reports whether the barrier arrived;
+// it sends nothing, and returns false, unless both clients have joined and
+// neither has quit or closed.
+func (w *world) barrier(ctx context.Context, from, to *client) bool {
+	if from == nil || to == nil || !from.usable() || !to.usable() {
+		return false
+	}
+	text := fmt.Sprintf("(barrier %d, anything the server sends for earlier messages comes before this)", len(w.barriers)+1)
+	w.barriers[text] = true
+	if err := from.sendMessage(protocol.Data(from.name, text)); err != nil {
+		return false
+	}
+	found := false
+	to.await(ctx, w.cfg.Wait, func(ins []inbound, _ error) bool {
+		for i := to.cur[classData]; i < len(ins); i++ {
+			if ins[i].class == classData && ins[i].msg.Name == from.name && ins[i].msg.Text == text {
+				found = true
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 // expectClosed waits up to timeout for the server to close the connection.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,13 +25,16 @@ type Unreachable struct {
 	Sample []byte // the first bytes the server sent, if any
 }
 
+// Error is the report's paragraph: what went wrong, the bytes the server
+// sent if any, and a hint.
 func (u *Unreachable) Error() string {
-	s := fmt.Sprintf("CANNOT GRADE %s: %s", u.Addr, u.What)
+	what := u.What
 	if u.Err != nil {
-		s += fmt.Sprintf(" (%v)", u.Err)
+		what = strings.TrimSuffix(what, ".") + fmt.Sprintf(" (%v).", u.Err)
 	}
+	s := fmt.Sprintf("CANNOT GRADE %s: %s", u.Addr, what)
 	if len(u.Sample) > 0 {
-		s += fmt.Sprintf(" The server sent: %s.", quoteBytes(u.Sample))
+		s += fmt.Sprintf(" The server sent: %s.", quoteBytes(u.Sample, len(u.Sample)))
 	}
 	return s + " " + u.Hint + " No scenario was run, so no rule is reported as failed."
 }

@@ -141,6 +141,7 @@ func sendData(ctx context.Context, alias, as, text string) error {
 		return err
 	}
 	w.texts[alias] = text
+	w.lastSender = alias
 	return c.sendMessage(protocol.Data(w.wireName(as), text))
 }
 
@@ -164,14 +165,17 @@ func sendsLine(ctx context.Context, alias, written string) error {
 	if m, err := protocol.Parse(line); err == nil && m.Kind == protocol.KindJoin {
 		c.markJoin()
 	}
+	w.lastSender = alias
 	return c.sendLine(line)
 }
 
 func sendsAlive(ctx context.Context, alias string) error {
-	c, err := step(ctx).existing(alias)
+	w := step(ctx)
+	c, err := w.existing(alias)
 	if err != nil {
 		return err
 	}
+	w.lastSender = alias
 	return c.sendMessage(protocol.Alive())
 }
 
@@ -180,24 +184,22 @@ func quits(ctx context.Context, alias string) error {
 	if err != nil {
 		return err
 	}
+	c.quit = true
 	return c.sendMessage(protocol.Quit())
 }
 
 // quitsAndSettles sends QUIT and waits until the server shows it handled
 // it: it closes the connection, or another client of the scenario receives
-// a LIST without the quitter. It never fails: after Config.Wait it goes on.
+// a LIST without the quitter after one with it (a server sends one
+// connection's LISTs in order, so an older LIST that arrives late cannot
+// pass for the new one). It never fails: after Config.Wait it goes on.
 func quitsAndSettles(ctx context.Context, alias string) error {
 	w := step(ctx)
 	c, err := w.existing(alias)
 	if err != nil {
 		return err
 	}
-	// Only a LIST that arrives after the QUIT counts.
-	marks := make(map[*client]int)
-	for _, o := range w.clients {
-		ins, _ := o.snapshot()
-		marks[o] = len(ins)
-	}
+	c.quit = true
 	if err := c.sendMessage(protocol.Quit()); err != nil {
 		return err
 	}
@@ -211,10 +213,8 @@ func quitsAndSettles(ctx context.Context, alias string) error {
 				continue
 			}
 			ins, _ := o.snapshot()
-			for i := marks[o]; i < len(ins); i++ {
-				if ins[i].class == classList && !listHas(ins[i], c.name) {
-					return nil
-				}
+			if listDropped(ins, 0, c.name) >= 0 {
+				return nil
 			}
 		}
 		select {
@@ -225,6 +225,23 @@ func quitsAndSettles(ctx context.Context, alias string) error {
 		}
 	}
 	return nil
+}
+
+// listDropped returns the index of the first LIST at or after from that
+// does not include name and follows one that does, or -1.
+func listDropped(ins []inbound, from int, name string) int {
+	with := false
+	for i := range ins {
+		if ins[i].class != classList {
+			continue
+		}
+		has := listHas(ins[i], name)
+		if with && !has && i >= from {
+			return i
+		}
+		with = with || has
+	}
+	return -1
 }
 
 func closesWithoutQuit(ctx context.Context, alias string) error {
@@ -367,13 +384,21 @@ func receivesOKBeforeList(ctx context.Context, alias string) error {
 }
 
 // receivesNoReply checks that nothing addressed to the client alone (J_OK,
-// J_ER, anything unexpected) arrives within the quiet time.
+// J_ER, anything unexpected) arrives in reply to its last request: before
+// the echo of a barrier it sends next, or, if it receives no echo, within
+// the quiet time.
 func receivesNoReply(ctx context.Context, alias string) error {
-	c, err := step(ctx).existing(alias)
+	w := step(ctx)
+	c, err := w.existing(alias)
 	if err != nil {
 		return err
 	}
-	c.await(ctx, c.w.cfg.Quiet, func([]inbound, error) bool { return false })
+	until := " within " + w.cfg.Quiet.String()
+	if w.barrier(ctx, c, c) {
+		until = " before the echo of its next message"
+	} else {
+		c.await(ctx, w.cfg.Quiet, func([]inbound, error) bool { return false })
+	}
 	ins, eof := c.snapshot()
 	var hits []inbound
 	for i := c.cur[classReply]; i < len(ins); i++ {
@@ -383,7 +408,7 @@ func receivesNoReply(ctx context.Context, alias string) error {
 	}
 	switch {
 	case len(hits) > 0:
-		return &Failure{Expected: "no reply within " + c.w.cfg.Quiet.String(), Actual: "received " + seen(hits, nil)}
+		return &Failure{Expected: "no reply" + until, Actual: "received " + seen(hits, nil)}
 	case eof != nil:
 		return &Failure{Expected: "no reply, and the connection open", Actual: describeEOF(eof)}
 	}
@@ -419,7 +444,7 @@ func receivesNoDataFrom(ctx context.Context, alias, from string) error {
 		return err
 	}
 	name := w.wireName(from)
-	return c.expectNone(ctx, classData, fmt.Sprintf("no DATA from %s within %s", name, w.cfg.Quiet), dataFrom(name))
+	return c.expectNone(ctx, classData, "no DATA from "+name, dataFrom(name))
 }
 
 func receivesNoDataText(ctx context.Context, alias, text string) error {
@@ -428,7 +453,7 @@ func receivesNoDataText(ctx context.Context, alias, text string) error {
 	if err != nil {
 		return err
 	}
-	return c.expectNone(ctx, classData, fmt.Sprintf("no DATA with the text %q within %s", text, w.cfg.Quiet), func(in inbound) bool {
+	return c.expectNone(ctx, classData, fmt.Sprintf("no DATA with the text %q", text), func(in inbound) bool {
 		return in.msg.Text == text
 	})
 }

@@ -17,6 +17,7 @@ type transcript struct {
 
 	mu      sync.Mutex
 	entries []entry // guarded by mu
+	dropped int     // guarded by mu: entries past maxEntries
 }
 
 // entry is one line of a transcript.
@@ -24,7 +25,8 @@ type entry struct {
 	at   time.Duration
 	who  string // "alice (alice_k3j9x2)"
 	dir  string // "->" sent, "<-" received, "**" an event
-	data []byte // the bytes, for "->" and "<-"
+	data []byte // the bytes, for "->" and "<-", cut after maxEntryBytes
+	size int    // how many bytes there were
 	note string // the event, for "**"
 	beat bool   // an IMAV of the heartbeat
 }
@@ -33,26 +35,34 @@ func newTranscript(start time.Time) *transcript { return &transcript{start: star
 
 func (t *transcript) since() time.Duration { return time.Since(t.start) }
 
+// maxEntries caps a transcript's length: a flood of messages should not
+// hold megabytes for a report that shows a few hundred lines.
+const maxEntries = 500
+
 func (t *transcript) bytes(who, dir string, b []byte) {
-	e := entry{at: t.since(), who: who, dir: dir, data: append([]byte(nil), b...)}
+	e := entry{at: t.since(), who: who, dir: dir, data: append([]byte(nil), b[:min(len(b), maxEntryBytes)]...), size: len(b)}
+	t.add(e)
+}
+
+// add appends e, or counts it once the transcript is full; events are
+// always kept.
+func (t *transcript) add(e entry) {
 	t.mu.Lock()
-	t.entries = append(t.entries, e)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if len(t.entries) < maxEntries || e.dir == "**" {
+		t.entries = append(t.entries, e)
+		return
+	}
+	t.dropped++
 }
 
 // heartbeat records an IMAV sent by a client's heartbeat.
 func (t *transcript) heartbeat(who string, b []byte) {
-	e := entry{at: t.since(), who: who, dir: "->", data: append([]byte(nil), b...), beat: true}
-	t.mu.Lock()
-	t.entries = append(t.entries, e)
-	t.mu.Unlock()
+	t.add(entry{at: t.since(), who: who, dir: "->", data: append([]byte(nil), b...), size: len(b), beat: true})
 }
 
 func (t *transcript) event(who, format string, args ...any) {
-	e := entry{at: t.since(), who: who, dir: "**", note: fmt.Sprintf(format, args...)}
-	t.mu.Lock()
-	t.entries = append(t.entries, e)
-	t.mu.Unlock()
+	t.add(entry{at: t.since(), who: who, dir: "**", note: fmt.Sprintf(format, args...)})
 }
 
 // maxEntryBytes caps how much of one read or write the report shows.
@@ -64,6 +74,7 @@ const maxEntryBytes = 300
 func (t *transcript) String() string {
 	t.mu.Lock()
 	entries := append([]entry(nil), t.entries...)
+	dropped := t.dropped
 	t.mu.Unlock()
 
 	width := 0
@@ -93,13 +104,13 @@ func (t *transcript) String() string {
 			for _, w := range who {
 				parts = append(parts, fmt.Sprintf("%s x%d", w, count[w]))
 			}
-			lines = append(lines, line{at, "heartbeat", "->", quoteBytes(e.data) + " from " + strings.Join(parts, ", ")})
+			lines = append(lines, line{at, "heartbeat", "->", quoteBytes(e.data, e.size) + " from " + strings.Join(parts, ", ")})
 			i = j
 			continue
 		}
 		what := e.note
 		if e.dir != "**" {
-			what = quoteBytes(e.data)
+			what = quoteBytes(e.data, e.size)
 		}
 		lines = append(lines, line{fmtOffset(e.at), e.who, e.dir, what})
 	}
@@ -111,6 +122,9 @@ func (t *transcript) String() string {
 	for _, l := range lines {
 		fmt.Fprintf(&b, "  %-*s %-*s %s %s\n", atWidth, l.at, width, l.who, l.dir, l.what)
 	}
+	if dropped > 0 {
+		fmt.Fprintf(&b, "  ... and %d more entries, not kept\n", dropped)
+	}
 	return b.String()
 }
 
@@ -118,10 +132,14 @@ func fmtOffset(d time.Duration) string {
 	return fmt.Sprintf("+%.3fs", d.Seconds())
 }
 
-// quoteBytes quotes b as a Go string literal, cut after maxEntryBytes.
-func quoteBytes(b []byte) string {
-	if len(b) <= maxEntryBytes {
+// quoteBytes quotes b, the first bytes of size, as a Go string literal,
+// cut after maxEntryBytes.
+func quoteBytes(b []byte, size int) string {
+	if len(b) > maxEntryBytes {
+		b = b[:maxEntryBytes]
+	}
+	if size <= len(b) {
 		return strconv.Quote(string(b))
 	}
-	return strconv.Quote(string(b[:maxEntryBytes])) + fmt.Sprintf("... (%d bytes in all)", len(b))
+	return strconv.Quote(string(b)) + fmt.Sprintf("... (%d bytes in all)", size)
 }

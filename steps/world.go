@@ -18,11 +18,13 @@ type world struct {
 	name string // the scenario's name, for the run's connection log
 	log  *transcript
 
-	suffix  string             // random, shared by the scenario's wire names
-	clients map[string]*client // by alias
-	texts   map[string]string  // by alias: the last text the alias sent
-	sent    map[string]int     // by alias: how many numbered messages it sent
-	silent  time.Time          // when a client went silent, for the expiry steps
+	suffix     string             // random, shared by the scenario's wire names
+	clients    map[string]*client // by alias
+	texts      map[string]string  // by alias: the last text the alias sent
+	sent       map[string]int     // by alias: how many numbered messages it sent
+	barriers   map[string]bool    // texts of the barriers sent, which checks ignore
+	lastSender string             // the alias that sent the last DATA or line
+	silent     time.Time          // when a client went silent, for the expiry steps
 
 	racers     []*client // the clients of the last raceJoin
 	failedStep string    // the text of the first step that failed
@@ -47,14 +49,15 @@ func newWorld(cfg *Config, run *runState, name string) *world {
 		b[i] = suffixChars[rand.IntN(len(suffixChars))]
 	}
 	return &world{
-		cfg:     cfg,
-		run:     run,
-		name:    name,
-		log:     newTranscript(time.Now()),
-		suffix:  string(b[:]),
-		clients: make(map[string]*client),
-		texts:   make(map[string]string),
-		sent:    make(map[string]int),
+		cfg:      cfg,
+		run:      run,
+		name:     name,
+		log:      newTranscript(time.Now()),
+		suffix:   string(b[:]),
+		clients:  make(map[string]*client),
+		texts:    make(map[string]string),
+		sent:     make(map[string]int),
+		barriers: make(map[string]bool),
 	}
 }
 

@@ -61,3 +61,19 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSoakRows checks that -soak prints the over-time table (its rows
+// depend on time, so only the header is checked).
+func TestSoakRows(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"-baseline", "-clients", "3", "-senders", "1", "-rate", "100", "-soak", "300ms",
+		"-interval", "100ms", "-settle", "-1ns", "-q"}
+	if err := run(args, &stdout, &stderr); err != nil {
+		t.Fatalf("run %q: %v\nstderr: %s", args, err, stderr.String())
+	}
+	for _, want := range []string{"over time:", "delivered/s", "missing", "in flight"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -34,7 +35,9 @@ var errUsage = errors.New("usage")
 const shutdownGrace = 5 * time.Second
 
 func main() {
-	err := run(os.Args[1:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
 	switch {
 	case errors.Is(err, errUsage):
 		os.Exit(2) // the flag package has printed the problem and the usage
@@ -44,8 +47,10 @@ func main() {
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx ends (a signal, in main), then shuts down.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chatserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	addr := fs.String("addr", ":4242", "TCP `address` to listen on")
 	var cfg chatserver.Config
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", chatserver.DefaultHeartbeatTimeout,
@@ -69,17 +74,15 @@ func run(args []string) error {
 	if cfg.MaxClients < 0 {
 		return fmt.Errorf("-max-clients must be 0 or more, not %d", cfg.MaxClients)
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := chatserver.New(cfg)
-	fmt.Printf("chatserver: listening on %s (framing %s)\n", l.Addr(), cfg.Framing)
+	fmt.Fprintf(stdout, "chatserver: listening on %s (framing %s)\n", l.Addr(), cfg.Framing)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	select {
@@ -88,7 +91,6 @@ func run(args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	stop() // a second signal kills the process
 	cfg.Logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

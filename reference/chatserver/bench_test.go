@@ -1,6 +1,7 @@
 package chatserver
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"net"
@@ -44,75 +45,74 @@ func benchFanout(b *testing.B, n int) {
 	}
 	line := "DATA u0: " + strings.Repeat("x", 64) + "\n"
 	marker := "DATA u0: sync\n"
+	const burst = 200 // DATA lines per round, then a marker
 	var wg sync.WaitGroup
 	counts := make(chan int, n)
-	start := make(chan int, n)
-	for _, c := range conns {
+	starts := make([]chan int, n) // per client: how many lines to read
+	for i, c := range conns {
+		start := make(chan int, 1)
+		starts[i] = start
 		wg.Go(func() {
+			br := bufio.NewReaderSize(c, 64<<10)
+			c.SetReadDeadline(time.Now().Add(time.Minute))
+			// Warm-up: J_OK, LISTs, up to the first marker.
+			<-start
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					counts <- -1
+					return
+				}
+				if l == marker {
+					break
+				}
+			}
+			counts <- 1
+			// Timed rounds: nothing but DATA now, so count line ends.
 			buf := make([]byte, 64<<10)
-			var tail []byte
 			for want := range start {
-				// Read until "sync" lines counted: want markers seen.
 				seen := 0
 				for seen < want {
-					c.SetReadDeadline(time.Now().Add(time.Minute))
-					k, err := c.Read(buf)
+					k, err := br.Read(buf)
 					if err != nil {
-						b.Log(err)
 						counts <- -1
 						return
 					}
-					data := append(tail, buf[:k]...)
-					seen += bytes.Count(data, []byte("sync\n"))
-					tail = append(tail[:0], data[max(0, len(data)-4):]...)
-					if bytes.HasSuffix(data, []byte("sync\n")) {
-						tail = tail[:0]
-					}
+					seen += bytes.Count(buf[:k], []byte{'\n'})
 				}
 				counts <- seen
 			}
 		})
 	}
 	sender := conns[0]
-	send := func(k int) {
-		var req []byte
-		for range k {
-			req = append(req, line...)
+	req := []byte(strings.Repeat(line, burst) + marker)
+	round := func(lines int, msg []byte) {
+		for _, start := range starts {
+			start <- lines
 		}
-		req = append(req, marker...)
-		if _, err := sender.Write(req); err != nil {
+		if _, err := sender.Write(msg); err != nil {
 			b.Fatal(err)
 		}
-	}
-	// Warm up: one round, which also drains the joins' J_OKs and LISTs.
-	for range conns {
-		start <- 1
-	}
-	send(1)
-	for range conns {
-		if <-counts < 0 {
-			b.Fatal("a client failed")
-		}
-	}
-	b.ResetTimer()
-	// Rounds of a burst of DATA lines and a marker, each round waiting
-	// until every client has read the marker: a window that keeps every
-	// queue within bounds, as a real load would not necessarily.
-	const burst = 200
-	rounds := (b.N + burst - 1) / burst
-	for range rounds {
-		for range conns {
-			start <- 1
-		}
-		send(burst)
 		for range conns {
 			if <-counts < 0 {
 				b.Fatal("a client failed")
 			}
 		}
 	}
+	round(1, []byte(marker)) // warm-up, untimed
+
+	// Rounds of a burst of DATA lines and a marker, each round waiting
+	// until every client has read it all: a window that keeps every
+	// queue within bounds, as a real load would not necessarily.
+	b.ResetTimer()
+	rounds := (b.N + burst - 1) / burst
+	for range rounds {
+		round(burst+1, req)
+	}
 	b.StopTimer()
-	close(start)
+	for _, start := range starts {
+		close(start)
+	}
 	total := float64(rounds*(burst+1)) * float64(n)
 	b.ReportMetric(total/b.Elapsed().Seconds(), "deliveries/s")
 	for _, c := range conns {

@@ -88,15 +88,29 @@ func (c *conn) stopReading() { _ = c.rwc.SetReadDeadline(aLongTimeAgo) }
 // readLoop reads and handles frames until the connection must end.
 func (c *conn) readLoop() (endReason, error) {
 	s := c.srv
-	r := s.cfg.Framing.NewReader(c.rwc, s.cfg.MaxLineBytes)
 	if err := c.rwc.SetReadDeadline(time.Now().Add(s.cfg.HeartbeatTimeout)); err != nil {
 		return endError, err
 	}
+	var fr *frameReader // lent while there are bytes to read; nil when idle
+	defer func() {
+		if fr != nil && fr.idle() {
+			s.putReader(fr)
+		}
+	}()
+	var one [1]byte
 	for {
 		if s.stopping.Load() {
 			return endShutdown, nil
 		}
-		line, err := r.ReadFrame()
+		if fr == nil {
+			// Idle: wait for a byte without holding a buffer. The read
+			// deadline is the heartbeat's, as for any read.
+			if _, err := io.ReadFull(c.rwc, one[:]); err != nil {
+				return c.readEnd(err)
+			}
+			fr = s.getReader(c.rwc, one[0])
+		}
+		line, err := fr.r.ReadFrame()
 		switch {
 		case err == nil:
 		case errors.Is(err, protocol.ErrLineTooLong):
@@ -111,28 +125,46 @@ func (c *conn) readLoop() (endReason, error) {
 			if err := c.refresh(); err != nil {
 				return endError, err
 			}
-			continue
-		case s.stopping.Load():
-			return endShutdown, nil
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			if c.member != nil {
-				s.log.Info("heartbeat timeout", "conn", c.id, "name", c.member.Name,
-					"last", c.member.LastHeartbeat().Format(time.RFC3339))
-			} else {
-				s.log.Debug("heartbeat timeout", "conn", c.id)
+			if fr.idle() {
+				s.putReader(fr)
+				fr = nil
 			}
-			return endTimeout, err
-		case errors.Is(err, io.EOF):
-			return endEOF, nil
+			continue
 		default:
-			return endError, err
+			fr = nil // mid-frame: not fit for another connection
+			return c.readEnd(err)
 		}
 		if err := c.refresh(); err != nil {
 			return endError, err
 		}
+		if fr.idle() {
+			s.putReader(fr)
+			fr = nil
+		}
 		if reason, stop := c.handle(line); stop {
 			return reason, nil
 		}
+	}
+}
+
+// readEnd says why a read failed, and logs a heartbeat timeout.
+func (c *conn) readEnd(err error) (endReason, error) {
+	s := c.srv
+	switch {
+	case s.stopping.Load():
+		return endShutdown, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if c.member != nil {
+			s.log.Info("heartbeat timeout", "conn", c.id, "name", c.member.Name,
+				"last", c.member.LastHeartbeat().Format(time.RFC3339))
+		} else {
+			s.log.Debug("heartbeat timeout", "conn", c.id)
+		}
+		return endTimeout, err
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return endEOF, nil
+	default:
+		return endError, err
 	}
 }
 

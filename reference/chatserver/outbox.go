@@ -27,13 +27,10 @@ const (
 	outboxAborted                     // torn down: the writer stops at once
 )
 
-// Bounds on the frame slice an outbox keeps for reuse between batches: a
-// busy connection reuses up to maxSpareFrames entries, an idle one keeps at
-// most idleSpareFrames, so that it holds little memory after a burst.
-const (
-	maxSpareFrames  = 512
-	idleSpareFrames = 16
-)
+// maxSpareFrames bounds the frame slices kept for reuse: a busy writer
+// swaps two slices between the queue and its batch; an idle one gives both
+// back to the server's pool, so that it holds nothing after a burst.
+const maxSpareFrames = 1024
 
 // outbox is one connection's bounded outbound queue: the room and the
 // connection's reader put frames in (Send, SendList, never blocking), the
@@ -48,6 +45,7 @@ type outbox struct {
 	conn    net.Conn      // read-only: only SetWriteDeadline is called on it here
 	max     int           // read-only: byte bound of the queue
 	timeout time.Duration // read-only: write deadline per batch
+	slices  *sync.Pool    // read-only: *[][]byte frame slices shared by outboxes; nil for none
 	wake    chan struct{} // capacity 1: tells the writer that q or state changed
 
 	mu      sync.Mutex
@@ -59,8 +57,27 @@ type outbox struct {
 	writing bool        // guarded by mu: the writer is writing a batch
 }
 
-func newOutbox(conn net.Conn, maxBytes int, timeout time.Duration) *outbox {
-	return &outbox{conn: conn, max: maxBytes, timeout: timeout, wake: make(chan struct{}, 1), listAt: -1}
+// newOutbox returns an outbox for conn. slices, if not nil, recycles frame
+// slices between bursts; it may be shared by many outboxes.
+func newOutbox(conn net.Conn, maxBytes int, timeout time.Duration, slices *sync.Pool) *outbox {
+	return &outbox{conn: conn, max: maxBytes, timeout: timeout, slices: slices, wake: make(chan struct{}, 1), listAt: -1}
+}
+
+// newSlice returns an empty frame slice, recycled if it can.
+func (o *outbox) newSlice() [][]byte {
+	if o.slices != nil {
+		if p, ok := o.slices.Get().(*[][]byte); ok {
+			return (*p)[:0]
+		}
+	}
+	return make([][]byte, 0, 16)
+}
+
+// freeSlice recycles s, which must hold no frames (clear it first).
+func (o *outbox) freeSlice(s [][]byte) {
+	if o.slices != nil && cap(s) > 0 && cap(s) <= maxSpareFrames {
+		o.slices.Put(&s)
+	}
 }
 
 // signal wakes the writer if it is waiting. It never blocks.
@@ -88,6 +105,9 @@ func (o *outbox) Send(frame []byte) {
 		o.signal()
 		return
 	}
+	if o.q == nil {
+		o.q = o.newSlice()
+	}
 	o.q = append(o.q, frame)
 	o.qBytes += len(frame)
 	if len(o.q) == 1 {
@@ -109,6 +129,9 @@ func (o *outbox) SendList(frame []byte) {
 		// The older list is stale: drop it. The new one goes at the end,
 		// after the events that happened before it.
 		o.q[o.listAt] = nil
+	}
+	if o.q == nil {
+		o.q = o.newSlice()
 	}
 	o.listAt = len(o.q)
 	o.q = append(o.q, frame)
@@ -149,12 +172,10 @@ func (o *outbox) next(prev [][]byte) ([][]byte, error) {
 		o.spare = prev[:0]
 	}
 	for len(o.q) == 0 && o.state == outboxOpen {
-		if cap(o.spare) > idleSpareFrames {
-			o.spare = nil
-		}
-		if cap(o.q) > idleSpareFrames {
-			o.q = nil
-		}
+		// Going idle: hold no slices while waiting.
+		o.freeSlice(o.q)
+		o.freeSlice(o.spare)
+		o.q, o.spare = nil, nil
 		o.mu.Unlock()
 		<-o.wake
 		o.mu.Lock()

@@ -349,6 +349,9 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
+	if n := srv.numConns(); n != 0 {
+		t.Errorf("%d connections still being served when Close returned", n)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
