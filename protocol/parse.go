@@ -89,13 +89,23 @@ func parseJoin(rest string, hasRest bool) (Message, error) {
 }
 
 // validAddr checks the shape host:port with a numeric port. The host is not
-// resolved or compared with anything.
+// resolved or compared with anything. Besides what net.SplitHostPort takes
+// ("h:1", "[::1]:1"), an IPv6 host without brackets is accepted by its last
+// colon ("0:0:0:0:0:0:0:1:4242"), as Java's InetAddress.getHostAddress()
+// writes it.
 func validAddr(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" || strings.ContainsAny(host, " \t") {
+	if err != nil {
+		i := strings.LastIndexByte(addr, ':')
+		if i < 0 || strings.ContainsAny(addr, "[]") {
+			return ErrMalformed
+		}
+		host, port = addr[:i], addr[i+1:]
+	}
+	if host == "" || strings.ContainsAny(host, " \t,") {
 		return ErrMalformed
 	}
-	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 && port != "0" {
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return ErrMalformed
 	}
 	return nil
@@ -169,10 +179,12 @@ func nameByte(c byte) bool {
 
 // NameError says why a user name is invalid. It unwraps to ErrInvalidName.
 type NameError struct {
-	Name   string
-	Reason string
+	Name   string // the name as given
+	Reason string // what is wrong with it, e.g. "is longer than 12 characters"
 }
 
+// Error quotes the name, so that it cannot carry control characters into a
+// log or a terminal.
 func (e *NameError) Error() string {
 	return "protocol: invalid user name " + quoteTrunc(e.Name, 40) + ": " + e.Reason
 }

@@ -27,6 +27,10 @@ const (
 	// DefaultEventBuffer is how many events wait for the caller before the
 	// reader stops reading from the server.
 	DefaultEventBuffer = 256
+	// DefaultMaxLineBytes is the longest frame read from the server. A
+	// LIST grows with the room (13 bytes a name), far past
+	// protocol.DefaultMaxLineBytes: this holds one of 80,000 names.
+	DefaultMaxLineBytes = 1 << 20
 	// sendQueue is how many messages wait for the writer before Send blocks.
 	sendQueue = 64
 )
@@ -39,8 +43,8 @@ type Config struct {
 	// Framing is how messages are delimited on the wire. The zero value is
 	// protocol.FramingLine.
 	Framing protocol.Framing
-	// MaxLineBytes is the longest frame accepted from the server. If zero,
-	// protocol.DefaultMaxLineBytes is used.
+	// MaxLineBytes is the longest frame accepted from the server; the
+	// reader's buffer is this big. If zero, DefaultMaxLineBytes is used.
 	MaxLineBytes int
 	// WriteTimeout bounds each write. If zero, DefaultWriteTimeout is used.
 	WriteTimeout time.Duration
@@ -60,7 +64,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
 	if cfg.MaxLineBytes <= 0 {
-		cfg.MaxLineBytes = protocol.DefaultMaxLineBytes
+		cfg.MaxLineBytes = DefaultMaxLineBytes
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout

@@ -3,6 +3,7 @@ package chatclient_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -320,4 +321,21 @@ func TestJoinTimeout(t *testing.T) {
 			t.Errorf("Join = %v after %v, want ErrNoAnswer after 5s", err, time.Since(start))
 		}
 	})
+}
+
+// TestLongList: a LIST of a big room is far longer than any request; the
+// default client reads it instead of skipping it as an over-long frame.
+func TestLongList(t *testing.T) {
+	c, s := pipe(t, chatclient.Config{})
+	if err := join(t, c, s, "alice", "J_OK"); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"alice"}
+	for i := range 1000 {
+		names = append(names, fmt.Sprintf("user%08d", i))
+	}
+	s.send(protocol.List(names).String()) // 13 KB
+	if ev := nextEvent(t, c); ev.Kind != chatclient.EventOnline || !slices.Equal(ev.Names, names) {
+		t.Errorf("event %v with %d names, want online with %d names", ev.Kind, len(ev.Names), len(names))
+	}
 }

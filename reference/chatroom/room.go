@@ -8,8 +8,11 @@
 // the network. The reference server (package chatserver) supplies an Outbox
 // per connection; tests supply a fake one.
 //
-// Because every delivery happens under the room's lock, all members see the
-// room's events (joins, leaves, DATA) in one and the same order.
+// Because every delivery happens under the room's lock, every member's
+// Outbox is handed the room's events (joins, leaves, DATA) in one and the
+// same order. An Outbox may still merge LISTs: the server's outbox replaces
+// an unwritten LIST by a newer one queued after it, so a client that lags
+// gets the newest LIST, possibly after a DATA it would otherwise follow.
 package chatroom
 
 import (
@@ -89,9 +92,10 @@ type Config struct {
 	// the room's size (every change sends every name to every member).
 	// After a LIST round of B bytes in all (frame size times members), the
 	// next round waits B/ListBytesPerSecond; membership changes in between
-	// are merged into it. A deferred LIST is sent before any later DATA, so
-	// no member sees a DATA before the LIST of the change that preceded
-	// it. Zero means no pacing: every change is sent at once. In a room of
+	// are merged into it. A deferred LIST is queued before any later DATA,
+	// so no Outbox is handed a DATA before the LIST of the change that
+	// preceded it (an Outbox that merges LISTs may reorder them; see the
+	// package doc). Zero means no pacing: every change is sent at once. In a room of
 	// a few dozen members the wait is microseconds.
 	ListBytesPerSecond int64
 	// ScheduleList is called, with the room's lock held, when a LIST has
@@ -117,6 +121,7 @@ type Room struct {
 	order    []*Member          // guarded by mu: in join order, for LIST and fan-out
 	closed   bool               // guarded by mu
 	listBuf  []byte             // guarded by mu: scratch for formatting LIST payloads
+	nameBuf  []string           // guarded by mu: scratch for the names of a LIST
 	listDue  bool               // guarded by mu: a change awaits its LIST (deferred)
 	nextList time.Time          // guarded by mu: when pacing allows the next LIST round
 }
@@ -257,11 +262,12 @@ func (r *Room) sendListLocked(now time.Time) {
 	if len(r.order) == 0 {
 		return
 	}
-	p := append(r.listBuf[:0], protocol.VerbList...)
+	names := r.nameBuf[:0]
 	for _, m := range r.order {
-		p = append(p, ' ')
-		p = append(p, m.Name...)
+		names = append(names, m.Name)
 	}
+	r.nameBuf = names
+	p := protocol.List(names).Append(r.listBuf[:0])
 	r.listBuf = p
 	frame, err := r.framing.AppendFrame(make([]byte, 0, len(p)+2), p)
 	if err != nil {

@@ -93,8 +93,12 @@ func (c *conn) readLoop() (endReason, error) {
 	}
 	var fr *frameReader // lent while there are bytes to read; nil when idle
 	defer func() {
-		if fr != nil && fr.idle() {
+		switch {
+		case fr == nil:
+		case fr.idle():
 			s.putReader(fr)
+		default:
+			s.dropReader()
 		}
 	}()
 	var one [1]byte
@@ -131,7 +135,9 @@ func (c *conn) readLoop() (endReason, error) {
 			}
 			continue
 		default:
-			fr = nil // mid-frame: not fit for another connection
+			// Mid-frame: not fit for another connection.
+			s.dropReader()
+			fr = nil
 			return c.readEnd(err)
 		}
 		if err := c.refresh(); err != nil {
@@ -312,6 +318,9 @@ func (c *conn) writeLoop() {
 		if err == nil {
 			continue
 		}
+		// A write cut short by abort (Close, or the reader giving up) or
+		// by overflow fails with a deadline error: log the real reason.
+		err = c.out.cause(err)
 		switch {
 		case errors.Is(err, errDrained), errors.Is(err, errAborted):
 		case errors.Is(err, errSlowConsumer), errors.Is(err, os.ErrDeadlineExceeded):

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/chatspec/chatspec/protocol"
 )
@@ -71,4 +72,25 @@ func TestLogCannotBeForged(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestCloseIsNotSlowConsumer: Close while a writer is blocked on a peer
+// that does not read interrupts the write with a past deadline; that is
+// not logged as dropping a slow consumer.
+func TestCloseIsNotSlowConsumer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var buf bytes.Buffer
+		srv := New(Config{Logger: slog.New(rawHandler{&mu, &buf})})
+		stuck := pipeClient(t, srv, "stuck")
+		stuck.send("JOIN stuck") // J_OK is never read: the writer blocks on it
+		synctest.Wait()
+		srv.Close()
+
+		mu.Lock()
+		defer mu.Unlock()
+		if out := buf.String(); strings.Contains(out, "slow consumer") {
+			t.Errorf("Close logged a slow consumer:\n%s", out)
+		}
+	})
 }

@@ -159,6 +159,21 @@ func (o *outbox) setState(s outboxState) {
 	o.signal()
 }
 
+// cause returns why a write failed: errAborted or errSlowConsumer if the
+// outbox interrupted it (both set a write deadline in the past, so the
+// write itself reports only a timeout), err otherwise.
+func (o *outbox) cause(err error) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch o.state {
+	case outboxAborted:
+		return errAborted
+	case outboxOverflow:
+		return errSlowConsumer
+	}
+	return err
+}
+
 // next is called by the writer goroutine only. It recycles the previous
 // batch, waits for frames, and returns them with the connection's write
 // deadline set for writing them. It returns errSlowConsumer, errAborted or

@@ -71,3 +71,7 @@ func (s *Server) putReader(fr *frameReader) {
 	s.readers.Put(fr)
 	s.lent.Add(-1)
 }
+
+// dropReader gives up a lent frameReader that may hold part of a frame:
+// it is not fit for another connection and is left to the collector.
+func (s *Server) dropReader() { s.lent.Add(-1) }

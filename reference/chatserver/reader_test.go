@@ -56,3 +56,18 @@ func TestIdleConnectionHoldsNoBuffer(t *testing.T) {
 		})
 	}
 }
+
+// TestClosedConnectionReturnsBuffer: a connection that ends mid-frame, or
+// with bytes left after QUIT, no longer counts a read buffer as lent.
+func TestClosedConnectionReturnsBuffer(t *testing.T) {
+	for _, stream := range []string{"JOIN al", "QUIT\nIMAV\n"} {
+		srv := newServer(t, Config{})
+		a := connect(t, transports[0], srv, "alice")
+		a.sendRaw([]byte(stream)) // a pipe: returns once the server has read it all
+		a.c.Close()
+		srv.Close() // waits for the connection's goroutines
+		if n := srv.lent.Load(); n != 0 {
+			t.Errorf("after %q and a close: %d read buffers lent, want 0", stream, n)
+		}
+	}
+}
