@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/reference/chatserver"
+	"github.com/chatspec/chatspec/reference/chatserver/chatservertest"
 )
 
 // buildClient builds this command into t.TempDir() and returns its path.
@@ -30,20 +31,6 @@ func buildClient(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// startServer runs the reference server in this process on a loopback port.
-func startServer(t *testing.T, cfg chatserver.Config) (string, *chatserver.Server) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := chatserver.New(cfg)
-	done := make(chan struct{})
-	go func() { srv.Serve(l); close(done) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return l.Addr().String(), srv
 }
 
 // proc is a running chatclient with piped standard streams.
@@ -175,7 +162,7 @@ func (p *proc) wait() (int, []string) {
 
 func TestPlainModeEndToEnd(t *testing.T) {
 	bin := buildClient(t)
-	addr, srv := startServer(t, chatserver.Config{})
+	addr, srv := chatservertest.Start(t, chatserver.Config{})
 
 	bob := start(t, bin, "-addr", addr)
 	bob.write("bob")
@@ -207,7 +194,7 @@ func TestPlainModeEndToEnd(t *testing.T) {
 
 func TestFramingUTFEndToEnd(t *testing.T) {
 	bin := buildClient(t)
-	addr, _ := startServer(t, chatserver.Config{Framing: protocol.FramingUTF})
+	addr, _ := chatservertest.Start(t, chatserver.Config{Framing: protocol.FramingUTF})
 	alice := start(t, bin, "-addr", addr, "-name", "alice", "-framing", "utf")
 	alice.expectOnline("", "alice")
 	alice.write("hej 😀")

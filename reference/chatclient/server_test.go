@@ -13,27 +13,8 @@ import (
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/reference/chatclient"
 	"github.com/chatspec/chatspec/reference/chatserver"
+	"github.com/chatspec/chatspec/reference/chatserver/chatservertest"
 )
-
-// startServer runs the reference server on a loopback port and returns its
-// address.
-func startServer(t *testing.T, cfg chatserver.Config) (string, *chatserver.Server) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := chatserver.New(cfg)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-served; !errors.Is(err, chatserver.ErrServerClosed) {
-			t.Errorf("Serve = %v, want ErrServerClosed", err)
-		}
-	})
-	return l.Addr().String(), srv
-}
 
 func dialJoin(t *testing.T, addr, name string, cfg chatclient.Config) *chatclient.Client {
 	t.Helper()
@@ -66,7 +47,7 @@ func waitFor(t *testing.T, c *chatclient.Client, k chatclient.EventKind, name st
 func TestAgainstReferenceServer(t *testing.T) {
 	for _, framing := range []protocol.Framing{protocol.FramingLine, protocol.FramingUTF} {
 		t.Run(framing.String(), func(t *testing.T) {
-			addr, _ := startServer(t, chatserver.Config{Framing: framing})
+			addr, _ := chatservertest.Start(t, chatserver.Config{Framing: framing})
 			cfg := chatclient.Config{Framing: framing}
 
 			alice := dialJoin(t, addr, "alice", cfg)
@@ -111,7 +92,7 @@ func TestAgainstReferenceServer(t *testing.T) {
 }
 
 func TestServerGoneEndsEvents(t *testing.T) {
-	addr, srv := startServer(t, chatserver.Config{})
+	addr, srv := chatservertest.Start(t, chatserver.Config{})
 	alice := dialJoin(t, addr, "alice", chatclient.Config{})
 	srv.Close()
 	for range alice.Events() {

@@ -18,22 +18,10 @@ import (
 	"github.com/chatspec/chatspec/reference/chatclient"
 	"github.com/chatspec/chatspec/reference/chatclient/plain"
 	"github.com/chatspec/chatspec/reference/chatserver"
+	"github.com/chatspec/chatspec/reference/chatserver/chatservertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func startServer(t *testing.T) (string, *chatserver.Server) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := chatserver.New(chatserver.Config{})
-	done := make(chan struct{})
-	go func() { srv.Serve(l); close(done) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return l.Addr().String(), srv
-}
 
 // lockedBuffer is a strings.Builder safe for Run's goroutine and the test's.
 type lockedBuffer struct {
@@ -174,7 +162,7 @@ func nextMessage(t *testing.T, c *chatclient.Client) chatclient.Event {
 }
 
 func TestPlainSession(t *testing.T) {
-	addr, _ := startServer(t)
+	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	bob := joined(t, addr, "bob")
 
 	alice := runPlain(t, addr)
@@ -233,7 +221,7 @@ func TestPlainSession(t *testing.T) {
 }
 
 func TestPlainServerGone(t *testing.T) {
-	addr, srv := startServer(t)
+	addr, srv := chatservertest.Start(t, chatserver.Config{})
 	alice := runPlain(t, addr)
 	alice.write("alice")
 	alice.expectOnline("name: ", "alice")
@@ -244,7 +232,7 @@ func TestPlainServerGone(t *testing.T) {
 }
 
 func TestPlainNoName(t *testing.T) {
-	addr, _ := startServer(t)
+	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	alice := runPlain(t, addr)
 	alice.in.Close()
 	if err := alice.wait(); !errors.Is(err, plain.ErrNoName) {

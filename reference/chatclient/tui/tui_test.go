@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,22 +12,10 @@ import (
 
 	"github.com/chatspec/chatspec/reference/chatclient"
 	"github.com/chatspec/chatspec/reference/chatserver"
+	"github.com/chatspec/chatspec/reference/chatserver/chatservertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func startServer(t *testing.T) (string, *chatserver.Server) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := chatserver.New(chatserver.Config{})
-	done := make(chan struct{})
-	go func() { srv.Serve(l); close(done) }()
-	t.Cleanup(func() { srv.Close(); <-done })
-	return l.Addr().String(), srv
-}
 
 // driver runs a Model the way Bubble Tea does, one message at a time, with
 // the test deciding when a command runs.
@@ -115,7 +102,7 @@ func (d *driver) wantScreen(parts ...string) {
 }
 
 func TestJoinChatAndPresence(t *testing.T) {
-	addr, _ := startServer(t)
+	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	d := newDriver(t, addr, 100, 20)
 	d.wantScreen("name:", "not joined", "Type your chat name")
 
@@ -181,7 +168,7 @@ func TestJoinChatAndPresence(t *testing.T) {
 }
 
 func TestNameRefusedThenAccepted(t *testing.T) {
-	addr, _ := startServer(t)
+	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	taken, err := chatclient.Dial(context.Background(), addr, chatclient.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +203,7 @@ func TestNameRefusedThenAccepted(t *testing.T) {
 }
 
 func TestTextRefusedLocally(t *testing.T) {
-	addr, _ := startServer(t)
+	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	d := newDriver(t, addr, 80, 12)
 	d.typeText("alice")
 	d.enter()
@@ -265,7 +252,7 @@ func TestResize(t *testing.T) {
 }
 
 func TestConnectionLost(t *testing.T) {
-	addr, srv := startServer(t)
+	addr, srv := chatservertest.Start(t, chatserver.Config{})
 	d := newDriver(t, addr, 80, 12)
 	d.typeText("alice")
 	d.enter()
