@@ -11,6 +11,11 @@ import (
 // On failure it returns a *[ParseError] wrapping ErrUnknownCommand,
 // ErrMalformed, ErrInvalidName, ErrTextTooLong or ErrInvalidText, and the
 // Message's Kind tells, where the verb was known, which command it was.
+// The other fields are filled as far as parsing got: on ErrInvalidName,
+// ErrTextTooLong or ErrInvalidText a JOIN, DATA or LIST carries the name,
+// text or names that broke the rule, so a reader can still tell what the
+// peer meant (the conformance steps report a bad DATA from a server as a
+// DATA with a bad text, not as garbage).
 //
 // Parse is as lenient as the package doc says and no more: it is used by the
 // server on requests and by the client and the conformance steps on replies.
