@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -121,6 +122,7 @@ func (r *Report) Write(w io.Writer) {
 			"godog's tag syntax is @a, ~@a (not), @a&&@b (and), @a,@b (or); \"not @a\" selects nothing.\n\nVerdict: FAIL\n", cfg.Godog.Tags)
 		return
 	}
+	r.writeRules(w)
 	for _, s := range r.Failed() {
 		r.writeFailure(w, s)
 	}
@@ -138,6 +140,58 @@ func (r *Report) Write(w io.Writer) {
 			strings.Join(lost, "\n"))
 	}
 	r.writeSummary(w)
+}
+
+// writeRules lists every rule, per level, in file order with its outcome,
+// so that a grader sees what passed as well as what failed.
+func (r *Report) writeRules(w io.Writer) {
+	type ruleKey struct{ file, rule, level string }
+	type tally struct {
+		first            int // the line of its first scenario, for ordering
+		passed, failed   int
+		notGraded, total int
+	}
+	var keys []ruleKey
+	tallies := make(map[ruleKey]*tally)
+	for _, s := range r.Scenarios {
+		k := ruleKey{s.File, s.Rule, s.Level}
+		t, ok := tallies[k]
+		if !ok {
+			t = &tally{first: s.Line}
+			tallies[k] = t
+			keys = append(keys, k)
+		}
+		t.first = min(t.first, s.Line)
+		t.total++
+		switch {
+		case s.NotGraded():
+			t.notGraded++
+		case s.Passed():
+			t.passed++
+		default:
+			t.failed++
+		}
+	}
+	slices.SortFunc(keys, func(a, b ruleKey) int {
+		if c := strings.Compare(a.file, b.file); c != 0 {
+			return c
+		}
+		return tallies[a].first - tallies[b].first
+	})
+	fmt.Fprintf(w, "\nRules (scenarios passed of those run)\n")
+	for _, k := range keys {
+		t := tallies[k]
+		mark := "ok"
+		switch {
+		case t.failed > 0 && k.level == "SHOULD" && !r.Config.Strict:
+			mark = "WARN"
+		case t.failed > 0:
+			mark = "FAIL"
+		case t.notGraded > 0:
+			mark = "--"
+		}
+		fmt.Fprintf(w, "  %-4s  %-6s  %s: %s (%d/%d)\n", mark, k.level, strings.TrimPrefix(k.file, "features/"), k.rule, t.passed, t.total)
+	}
 }
 
 func (r *Report) writeFailure(w io.Writer, s ScenarioResult) {
