@@ -71,9 +71,15 @@ func (c *client) read() {
 		}
 		if len(frame) >= rawListBytes && strings.HasPrefix(frame, protocol.VerbList+" ") {
 			// Only the newest LIST matters: keep it, parse it at the end.
+			// Clients mostly receive the same LISTs: share one copy.
 			r.lists.Add(1)
 			r.nonData.Add(1)
-			c.lastRaw.Store(&frame)
+			p := r.lastLongList.Load()
+			if p == nil || *p != frame {
+				p = &frame
+				r.lastLongList.Store(p)
+			}
+			c.lastRaw.Store(p)
 			c.lastList.Store(listRaw)
 			continue
 		}

@@ -56,8 +56,9 @@ type Config struct {
 	// protocol.DefaultMaxLineBytes, about 1.4 MB at 100,000 clients.
 	MaxLineBytes int `json:"max_line_bytes"`
 	// Settle is the quiet period (no LIST or other non-DATA frame at any
-	// client) that ends the join phase; the wait gives up after a minute.
-	// 0 = 300ms; negative = do not wait.
+	// client) that ends the join phase when the LISTs cannot tell; the join
+	// phase ends as soon as every client's newest LIST names every client
+	// (see the package doc). 0 = 300ms; negative = do not wait.
 	Settle time.Duration `json:"settle"`
 	// Idle is extra time to hold the joined clients idle before the load,
 	// after which the server's memory is read (with PID). 0 = none.

@@ -12,8 +12,10 @@
 //
 //  1. Join: Clients connections are dialled and joined, at most
 //     JoinConcurrency at a time and at most JoinRate per second.
-//  2. Settle: the run waits until no client has received a non-DATA frame
-//     (the LIST storm that joins cause) for Settle.
+//  2. Settle: the run waits for the end of the LIST storm the joins cause:
+//     until every client's newest LIST names every joined client or, for a
+//     server whose LISTs cannot tell (none, or too long to read), until no
+//     client has received a non-DATA frame for Settle; at most a minute.
 //  3. Load: the first Senders clients send DATA for Warmup+Duration (or
 //     Messages each). Every delivery is counted once per receiving client
 //     and its latency recorded; figures cover Duration, after Warmup.

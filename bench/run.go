@@ -40,16 +40,19 @@ type run struct {
 	lat     histogram // DATA latency, recorded by reader goroutines
 	joinLat histogram // dial to J_OK, recorded by join workers
 
-	phase    atomic.Pointer[string]
-	joined   atomic.Int64
-	drops    atomic.Int64
-	nonData  atomic.Int64 // frames other than DATA: the settle detector watches it
-	lists    atomic.Int64
-	errs     errCounters
-	closing  atomic.Bool   // set before the run closes its own connections
-	stopSend chan struct{} // closed to stop the senders
-	obsGone  chan struct{} // closed when the observer is dropped
-	obsOnce  sync.Once
+	phase   atomic.Pointer[string]
+	joined  atomic.Int64
+	drops   atomic.Int64
+	nonData atomic.Int64 // frames other than DATA: the settle detector watches it
+	lists   atomic.Int64
+	// lastLongList is the newest long LIST any client kept, so that
+	// clients holding the same LIST share one string.
+	lastLongList atomic.Pointer[string]
+	errs         errCounters
+	closing      atomic.Bool   // set before the run closes its own connections
+	stopSend     chan struct{} // closed to stop the senders
+	obsGone      chan struct{} // closed when the observer is dropped
+	obsOnce      sync.Once
 
 	readers sync.WaitGroup // one per connected client
 }
@@ -146,8 +149,7 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	// Settle: wait for the LIST storm to end.
 	r.setPhase("settle")
 	settleStart := time.Now()
-	r.settle(ctx)
-	res.SettleTime = max(0, time.Since(settleStart)-cfg.Settle)
+	res.SettleTime = max(0, r.settle(ctx).Sub(settleStart))
 	if cfg.Idle > 0 {
 		r.setPhase("idle")
 		wait(ctx, cfg.Idle)
@@ -187,7 +189,15 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 // client. Long LISTs were kept unparsed (see client.read); each distinct
 // one is parsed once here.
 func (r *run) checkLists(res *Result) {
-	counts := make(map[string]int) // raw LIST -> its names, or listNone when unparsable
+	res.ListsComplete, res.ListsUnknown, _ = r.listState(make(map[*string]int), res.Joined)
+}
+
+// listState counts the joined clients whose newest LIST names at least want
+// users, those whose newest LIST was too long to read, and those that have
+// had no LIST. Long LISTs are parsed here, once per distinct string: cache
+// maps each to its number of names (strings never change, so a cache may
+// be kept across calls).
+func (r *run) listState(cache map[*string]int, want int) (complete, unknown, none int) {
 	for i := range r.clients {
 		c := r.clients[i].Load()
 		if c == nil {
@@ -195,25 +205,28 @@ func (r *run) checkLists(res *Result) {
 		}
 		n := int(c.lastList.Load())
 		if n == listRaw {
-			raw := *c.lastRaw.Load()
+			raw := c.lastRaw.Load()
 			var ok bool
-			if n, ok = counts[raw]; !ok {
-				m, err := protocol.Parse(raw)
+			if n, ok = cache[raw]; !ok {
+				m, err := protocol.Parse(*raw)
 				n = len(m.Names)
 				if err != nil || m.Kind != protocol.KindList {
 					r.errs.parse.Add(1)
-					n = listNone
+					n = 0
 				}
-				counts[raw] = n
+				cache[raw] = n
 			}
 		}
 		switch {
 		case n == listTooLong:
-			res.ListsUnknown++
-		case n >= res.Joined:
-			res.ListsComplete++
+			unknown++
+		case n == listNone:
+			none++
+		case n >= want:
+			complete++
 		}
 	}
+	return complete, unknown, none
 }
 
 // joinAll connects and joins every client, at most JoinConcurrency at once
@@ -317,23 +330,39 @@ func (r *run) join(ctx context.Context, i int) error {
 	return nil
 }
 
-// settle returns once no client has received a non-DATA frame for
-// cfg.Settle, or after a minute.
-func (r *run) settle(ctx context.Context) {
+// settle waits for the end of the LIST storm of the joins and returns when
+// it ended: once every joined client's newest LIST names every joined
+// client or, when that cannot be told (no LIST at all, or LISTs too long to
+// read), once no client has received a non-DATA frame for cfg.Settle. A
+// server that paces its LISTs may pause longer than that between rounds,
+// hence the first rule; for a server whose LISTs never name everyone, a
+// quiet time of ten times cfg.Settle (at least 10s) ends it too, and a
+// minute in all.
+func (r *run) settle(ctx context.Context) time.Time {
 	if r.cfg.Settle < 0 {
-		return
+		return time.Now()
 	}
 	const poll = 20 * time.Millisecond
+	longQuiet := max(10*r.cfg.Settle, 10*time.Second)
+	joined := int(r.joined.Load())
+	cache := make(map[*string]int)
 	deadline := time.Now().Add(time.Minute)
 	last, quietSince := r.nonData.Load(), time.Now()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		wait(ctx, poll)
-		if n := r.nonData.Load(); n != last {
+		complete, unknown, none := r.listState(cache, joined)
+		if complete == joined {
+			return time.Now()
+		}
+		n, quiet := r.nonData.Load(), time.Since(quietSince)
+		switch {
+		case n != last:
 			last, quietSince = n, time.Now()
-		} else if time.Since(quietSince) >= r.cfg.Settle {
-			return
+		case quiet >= r.cfg.Settle && (unknown > 0 || none == joined), quiet >= longQuiet:
+			return quietSince
 		}
 	}
+	return time.Now()
 }
 
 // load starts the senders, measures the Duration after the Warmup and

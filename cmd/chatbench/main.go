@@ -6,7 +6,7 @@
 //
 //	chatbench -addr host:port [-framing line|utf] [-clients 100] [-senders 10]
 //	          [-rate 0] [-window 16] [-duration 10s] [-warmup 1s] [-size 64]
-//	          [-join-rate 0] [-pid PID] [-json] [-soak D] [-baseline] [-lines 1]
+//	          [-join-rate 0] [-pid PID] [-json] [-soak D] [-baseline] [-lines 16]
 //	chatbench -server reference ...   (start the reference server in-process)
 //	chatbench -baseline ...            (the minimal fan-out server alone)
 //
@@ -49,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", "", "server `host:port` to measure")
 	server := fs.String("server", "", "start a server in-process and measure it: `reference`")
 	baseline := fs.Bool("baseline", false, "also measure the in-process baseline fan-out server with the same load, and give ratios")
-	lines := fs.Int("lines", 1, "baseline: most lines per write `n`")
+	lines := fs.Int("lines", 16, "baseline: most lines per write `n` (1 = one write call per line per client)")
 	fs.Var(&cfg.Framing, "framing", "message framing: line or utf (Java writeUTF)")
 	fs.IntVar(&cfg.Clients, "clients", 100, "clients to join `n`")
 	fs.IntVar(&cfg.Senders, "senders", 10, "clients that send DATA `n` (-1 = all)")
@@ -63,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.JoinConcurrency, "join-concurrency", 100, "joins in progress at once")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 30*time.Second, "IMAV interval per client; negative = none")
 	fs.IntVar(&cfg.MaxLineBytes, "max-line", 0, "longest frame `bytes` a client reads, and its buffer size; 0 = enough for a LIST of all the clients (13 bytes a name)")
-	fs.DurationVar(&cfg.Settle, "settle", 300*time.Millisecond, "quiet time after the joins before the load (the LIST storm)")
+	fs.DurationVar(&cfg.Settle, "settle", 300*time.Millisecond, "after the joins, wait until every newest LIST names everyone or, if LISTs cannot tell, for this much quiet")
 	fs.DurationVar(&cfg.Idle, "idle", 0, "hold the joined clients idle this long before reading the server's memory")
 	fs.DurationVar(&cfg.Drain, "drain", 3*time.Second, "wait this long without progress for messages in flight")
 	fs.IntVar(&cfg.PID, "pid", 0, "server process id, to report its resident memory (Linux)")

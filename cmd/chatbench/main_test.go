@@ -40,7 +40,7 @@ func TestReferenceTable(t *testing.T) {
 	if err := run(args, &stdout, &stderr); err != nil {
 		t.Fatalf("run %q: %v\nstderr: %s", args, err, stderr.String())
 	}
-	for _, want := range []string{"reference", "baseline (1/write)", "ratio", "deliveries/s", "4/4"} {
+	for _, want := range []string{"reference", "baseline (16/write)", "ratio", "deliveries/s", "4/4"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
