@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -69,7 +70,29 @@ func (f Framing) AppendMessage(dst []byte, m Message) ([]byte, error) {
 		dst = m.Append(dst)
 		return append(dst, '\n'), nil
 	}
-	return appendUTFFrame(dst, m.Append(nil))
+	// Format in place behind a 2-byte header. Valid UTF-8 without NUL and
+	// without 4-byte characters is already modified UTF-8; anything else is
+	// re-encoded from a copy.
+	start := len(dst)
+	dst = m.Append(append(dst, 0, 0))
+	payload := dst[start+2:]
+	if n := len(payload); n <= MaxUTFFrame && plainUTF8(payload) {
+		dst[start], dst[start+1] = byte(n>>8), byte(n)
+		return dst, nil
+	}
+	return appendUTFFrame(dst[:start], bytes.Clone(payload))
+}
+
+// plainUTF8 reports whether b is valid UTF-8 with no NUL and no character
+// outside the Basic Multilingual Plane, so that its modified UTF-8 form is b
+// itself.
+func plainUTF8(b []byte) bool {
+	for _, c := range b {
+		if c == 0 || c >= 0xF0 {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // Reader reads frames from a byte stream with a bound on their size.
@@ -144,7 +167,8 @@ func (lr *lineReader) ReadFrame() (string, error) {
 type utfReader struct {
 	r    *bufio.Reader
 	max  int
-	skip int // bytes of an over-long frame still to discard
+	skip int     // bytes of an over-long frame still to discard
+	hdr  [2]byte // a field, not a local: a local escapes to the heap in io.ReadFull
 	buf  []byte
 }
 
@@ -156,11 +180,10 @@ func (ur *utfReader) ReadFrame() (string, error) {
 			return "", eofInside(err)
 		}
 	}
-	var hdr [2]byte
-	if _, err := io.ReadFull(ur.r, hdr[:]); err != nil {
+	if _, err := io.ReadFull(ur.r, ur.hdr[:]); err != nil {
 		return "", err
 	}
-	n := int(hdr[0])<<8 | int(hdr[1])
+	n := int(ur.hdr[0])<<8 | int(ur.hdr[1])
 	if n > ur.max {
 		ur.skip = n
 		return "", ErrLineTooLong

@@ -202,6 +202,31 @@ func TestAppendMessage(t *testing.T) {
 	}
 }
 
+// TestAppendMessageMatchesAppendFrame checks AppendMessage's in-place
+// writeUTF encoding against the general encoder, after a non-empty prefix.
+func TestAppendMessageMatchesAppendFrame(t *testing.T) {
+	for _, text := range []string{"", "hi", "ø€", "🙂", "nul\x00", "bad\xff", strings.Repeat("x", 250)} {
+		for _, f := range []Framing{FramingLine, FramingUTF} {
+			m := Data("bob", text)
+			got, err := f.AppendMessage([]byte("prefix"), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := f.AppendFrame([]byte("prefix"), m.Append(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%v: AppendMessage(%q) = % x, want % x", f, text, got, want)
+			}
+		}
+	}
+	long := Data("bob", strings.Repeat("x", MaxUTFFrame))
+	if _, err := FramingUTF.AppendMessage(nil, long); !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("AppendMessage(64 KiB text) error = %v, want ErrFrameTooLarge", err)
+	}
+}
+
 func TestFramingFlag(t *testing.T) {
 	var f Framing
 	if err := f.Set("utf"); err != nil || f != FramingUTF || f.String() != "utf" {

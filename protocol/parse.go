@@ -201,10 +201,18 @@ func (e *NameError) Unwrap() error { return ErrInvalidName }
 // MaxTextLen characters (runes, so 250 x 'ø' is legal), no control
 // characters (C0, DEL, C1). The error wraps ErrTextTooLong or ErrInvalidText.
 func ValidText(text string) error {
-	n := 0
-	for i, r := range text {
+	// Most texts are ASCII: count and check them a byte at a time, and decode
+	// runes only from the first non-ASCII byte on.
+	n, i := 0, 0
+	for ; i < len(text) && text[i] < utf8.RuneSelf; i++ {
+		if c := text[i]; c < 0x20 || c == 0x7f {
+			return ErrInvalidText
+		}
+		n++
+	}
+	for j, r := range text[i:] {
 		if r == utf8.RuneError {
-			if _, size := utf8.DecodeRuneInString(text[i:]); size == 1 {
+			if _, size := utf8.DecodeRuneInString(text[i+j:]); size == 1 {
 				return ErrInvalidText
 			}
 		}
