@@ -29,6 +29,18 @@ func frameHook(dir Direction, hook func(s *Session, m protocol.Message, err erro
 	}
 }
 
+// dropWhere drops the frames in direction dir for which drop reports true,
+// and passes every other frame unchanged: the shape of most mutants that
+// ignore a kind of message.
+func dropWhere(dir Direction, drop func(s *Session, m protocol.Message, err error, line string) bool) func(*Session, Direction, string) []string {
+	return frameHook(dir, func(s *Session, m protocol.Message, err error, line string) []string {
+		if drop(s, m, err, line) {
+			return nil
+		}
+		return []string{line}
+	})
+}
+
 // bothHooks runs toServer on frames to the server and toClient on frames to
 // the client.
 func bothHooks(toServer, toClient func(*Session, Direction, string) []string) func(*Session, Direction, string) []string {

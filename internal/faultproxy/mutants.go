@@ -256,11 +256,8 @@ func messageMutants() []Mutant {
 			Breaks: "DATA is sent to every active client, the sender included",
 			Level:  Must,
 			Fault: func() Fault {
-				return Fault{Frame: frameHook(ToClient, func(s *Session, m protocol.Message, err error, line string) []string {
-					if m.Kind == protocol.KindData && err == nil && s.Joined() && m.Name == s.ServerName() {
-						return nil
-					}
-					return []string{line}
+				return Fault{Frame: dropWhere(ToClient, func(s *Session, m protocol.Message, err error, _ string) bool {
+					return m.Kind == protocol.KindData && err == nil && s.Joined() && m.Name == s.ServerName()
 				})}
 			},
 		},
@@ -269,11 +266,8 @@ func messageMutants() []Mutant {
 			Breaks: "DATA is sent to every active client, not only the sender",
 			Level:  Must,
 			Fault: func() Fault {
-				return Fault{Frame: frameHook(ToClient, func(s *Session, m protocol.Message, err error, line string) []string {
-					if m.Kind == protocol.KindData && err == nil && m.Name != s.ServerName() {
-						return nil
-					}
-					return []string{line}
+				return Fault{Frame: dropWhere(ToClient, func(s *Session, m protocol.Message, err error, _ string) bool {
+					return m.Kind == protocol.KindData && err == nil && m.Name != s.ServerName()
 				})}
 			},
 		},
@@ -528,11 +522,8 @@ func heartbeatMutants() []Mutant {
 			Level:  Must,
 			Note:   "any client that sends only IMAV for longer than the heartbeat timeout is dropped, in whatever scenario",
 			Fault: func() Fault {
-				return Fault{Frame: frameHook(ToServer, func(_ *Session, m protocol.Message, err error, line string) []string {
-					if m.Kind == protocol.KindAlive && err == nil {
-						return nil
-					}
-					return []string{line}
+				return Fault{Frame: dropWhere(ToServer, func(_ *Session, m protocol.Message, err error, _ string) bool {
+					return m.Kind == protocol.KindAlive && err == nil
 				})}
 			},
 		},
@@ -563,11 +554,8 @@ func quittingMutants() []Mutant {
 			Breaks: "QUIT removes the user (the rest get a LIST without it) and the server closes the connection",
 			Level:  Must,
 			Fault: func() Fault {
-				return Fault{Frame: frameHook(ToServer, func(_ *Session, m protocol.Message, _ error, line string) []string {
-					if m.Kind == protocol.KindQuit {
-						return nil
-					}
-					return []string{line}
+				return Fault{Frame: dropWhere(ToServer, func(_ *Session, m protocol.Message, _ error, _ string) bool {
+					return m.Kind == protocol.KindQuit
 				})}
 			},
 		},
@@ -627,11 +615,8 @@ func errorMutants() []Mutant {
 			Breaks: "an unknown command is answered with J_ER",
 			Level:  Must,
 			Fault: func() Fault {
-				return Fault{Frame: frameHook(ToServer, func(_ *Session, _ protocol.Message, err error, line string) []string {
-					if errors.Is(err, protocol.ErrUnknownCommand) {
-						return nil
-					}
-					return []string{line}
+				return Fault{Frame: dropWhere(ToServer, func(_ *Session, _ protocol.Message, err error, _ string) bool {
+					return errors.Is(err, protocol.ErrUnknownCommand)
 				})}
 			},
 		},
@@ -665,11 +650,8 @@ func errorMutants() []Mutant {
 			Breaks: "a known command with the wrong shape (\"JOIN\" alone, \"DATA\" without ':') is answered with J_ER",
 			Level:  Must,
 			Fault: func() Fault {
-				return Fault{Frame: frameHook(ToServer, func(_ *Session, _ protocol.Message, err error, line string) []string {
-					if errors.Is(err, protocol.ErrMalformed) {
-						return nil
-					}
-					return []string{line}
+				return Fault{Frame: dropWhere(ToServer, func(_ *Session, _ protocol.Message, err error, _ string) bool {
+					return errors.Is(err, protocol.ErrMalformed)
 				})}
 			},
 		},
