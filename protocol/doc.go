@@ -27,9 +27,11 @@
 //     that no user can repaint another user's terminal.
 //   - The text's "OUIT" is a typo for QUIT (see the assignment's earlier
 //     edition); only QUIT is accepted.
-//   - Verbs are upper case and end at the first space or tab. Trailing spaces after J_OK, IMAV, QUIT and LIST
-//     are ignored; LIST names are separated by spaces (commas are tolerated
-//     on read), in any order.
+//   - Verbs are upper case and end at the first space or tab. Trailing
+//     spaces after J_OK, IMAV, QUIT and LIST are ignored; LIST names are
+//     separated by spaces (the assignment's "LIST <<name1 name2 name3
+//     ...>>"), in any order. A comma between names is malformed: a client
+//     that splits on spaces would read "a,b" as one name.
 //   - J_ER is "J_ER <code>: <text>"; any code without spaces and any text are
 //     accepted on read. The codes this project's server sends are the [Code]
 //     constants.
@@ -39,7 +41,17 @@
 // [FramingLine] (the default): a message is one line ending in "\n"; a
 // trailing "\r" is stripped on read, so CRLF peers are legal.
 // [FramingUTF]: Java's DataOutputStream.writeUTF frames, a 2-byte big-endian
-// length followed by that many bytes of modified UTF-8. Both readers bound
-// what they buffer: a frame longer than the reader's limit is reported as
+// length followed by that many bytes of modified UTF-8. [FramingRaw]: no
+// delimiter, each read() one message, as some servers written for the
+// assignment do; it exists to grade and imitate them. Every reader bounds
+// what it buffers: a frame longer than the reader's limit is reported as
 // [ErrLineTooLong], never read into memory whole.
+//
+// # Reading leniently
+//
+// [Parse] is the grammar, strictly. [Recognize] is the tolerant reader of a
+// peer that bends the grammar's shape but not its meaning ("alice: hi" for
+// "DATA alice: hi", "J_OK welcome", "LIST a,b"): it says what each frame
+// means and how its shape departs ([Shape]), so that a grader can fail the
+// one rule about the shape and read the message as meant everywhere else.
 package protocol

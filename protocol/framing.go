@@ -21,6 +21,12 @@ const (
 	// FramingUTF: Java's DataOutputStream.writeUTF: a 2-byte big-endian
 	// length, then that many bytes of modified UTF-8.
 	FramingUTF
+	// FramingRaw: no delimiter at all, as some servers write: each read()
+	// from the stream is one message (split at any "\n" it holds, a "\r"
+	// before it stripped), and each message is written as its bare payload.
+	// It is not a framing a protocol should choose (TCP keeps no write
+	// boundaries); it exists to grade and to imitate servers that use it.
+	FramingRaw
 )
 
 // String returns "line" or "utf".
@@ -30,19 +36,23 @@ func (f Framing) String() string {
 		return "line"
 	case FramingUTF:
 		return "utf"
+	case FramingRaw:
+		return "raw"
 	}
 	return fmt.Sprintf("Framing(%d)", uint8(f))
 }
 
-// Set parses "line" or "utf", so that *Framing is a flag.Value.
+// Set parses "line", "utf" or "raw", so that *Framing is a flag.Value.
 func (f *Framing) Set(s string) error {
 	switch s {
 	case "line":
 		*f = FramingLine
 	case "utf":
 		*f = FramingUTF
+	case "raw":
+		*f = FramingRaw
 	default:
-		return fmt.Errorf("protocol: unknown framing %q (want line or utf)", s)
+		return fmt.Errorf("protocol: unknown framing %q (want line, utf or raw)", s)
 	}
 	return nil
 }
@@ -57,8 +67,11 @@ var ErrFrameTooLarge = errors.New("protocol: frame exceeds 65535 bytes")
 // AppendFrame appends payload (one message, without terminator) framed as f
 // to dst. For FramingUTF it encodes payload as modified UTF-8.
 func (f Framing) AppendFrame(dst, payload []byte) ([]byte, error) {
-	if f == FramingUTF {
+	switch f {
+	case FramingUTF:
 		return appendUTFFrame(dst, payload)
+	case FramingRaw:
+		return append(dst, payload...), nil
 	}
 	dst = append(dst, payload...)
 	return append(dst, '\n'), nil
@@ -66,9 +79,12 @@ func (f Framing) AppendFrame(dst, payload []byte) ([]byte, error) {
 
 // AppendMessage appends m framed as f to dst.
 func (f Framing) AppendMessage(dst []byte, m Message) ([]byte, error) {
-	if f == FramingLine {
+	switch f {
+	case FramingLine:
 		dst = m.Append(dst)
 		return append(dst, '\n'), nil
+	case FramingRaw:
+		return m.Append(dst), nil
 	}
 	// Format in place behind a 2-byte header. Valid UTF-8 without NUL and
 	// without 4-byte characters is already modified UTF-8; anything else is
@@ -103,6 +119,10 @@ type Reader interface {
 	// frame after it. Other errors come from the underlying reader; a
 	// stream that ends inside a frame returns io.ErrUnexpectedEOF.
 	ReadFrame() (string, error)
+	// Bytes returns the exact bytes of the frame ReadFrame last returned,
+	// its terminator or header included (nil after an error). They are
+	// valid until the next call of ReadFrame.
+	Bytes() []byte
 }
 
 // NewReader returns a Reader for framing f on r that accepts frames of up
@@ -117,8 +137,13 @@ func (f Framing) NewReader(r io.Reader, maxBytes int) Reader {
 		size = 512
 	}
 	br := bufio.NewReaderSize(r, size)
-	if f == FramingUTF {
+	switch f {
+	case FramingUTF:
 		return &utfReader{r: br, max: maxBytes}
+	case FramingRaw:
+		// A bufio.Reader whose buffer is empty takes a Read's bytes from one
+		// Read of r, so read boundaries survive.
+		return &rawReader{r: br, max: maxBytes, buf: make([]byte, size)}
 	}
 	return &lineReader{r: br, max: maxBytes}
 }
@@ -129,10 +154,15 @@ func (f Framing) NewReader(r io.Reader, maxBytes int) Reader {
 type lineReader struct {
 	r    *bufio.Reader
 	max  int
-	skip bool // discarding the rest of an over-long line
+	skip bool   // discarding the rest of an over-long line
+	last []byte // the bytes of the frame last returned
 }
 
+// Bytes returns the last line read, with its "\n" or "\r\n".
+func (lr *lineReader) Bytes() []byte { return lr.last }
+
 func (lr *lineReader) ReadFrame() (string, error) {
+	lr.last = nil
 	for {
 		chunk, err := lr.r.ReadSlice('\n')
 		switch {
@@ -148,6 +178,7 @@ func (lr *lineReader) ReadFrame() (string, error) {
 			if len(line) > lr.max {
 				return "", ErrLineTooLong
 			}
+			lr.last = chunk
 			return string(line), nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			if !lr.skip {
@@ -169,10 +200,20 @@ type utfReader struct {
 	max  int
 	skip int     // bytes of an over-long frame still to discard
 	hdr  [2]byte // a field, not a local: a local escapes to the heap in io.ReadFull
-	buf  []byte
+	buf  []byte  // the header and the payload of the frame last read
+	ok   bool    // buf holds a frame ReadFrame returned
+}
+
+// Bytes returns the last frame read, its 2-byte header included.
+func (ur *utfReader) Bytes() []byte {
+	if !ur.ok {
+		return nil
+	}
+	return ur.buf
 }
 
 func (ur *utfReader) ReadFrame() (string, error) {
+	ur.ok = false
 	if ur.skip > 0 {
 		n, err := ur.r.Discard(ur.skip)
 		ur.skip -= n
@@ -188,14 +229,65 @@ func (ur *utfReader) ReadFrame() (string, error) {
 		ur.skip = n
 		return "", ErrLineTooLong
 	}
-	if cap(ur.buf) < n {
-		ur.buf = make([]byte, n)
+	if cap(ur.buf) < n+2 {
+		ur.buf = make([]byte, n+2)
 	}
-	b := ur.buf[:n]
-	if _, err := io.ReadFull(ur.r, b); err != nil {
+	ur.buf = ur.buf[:n+2]
+	ur.buf[0], ur.buf[1] = ur.hdr[0], ur.hdr[1]
+	if _, err := io.ReadFull(ur.r, ur.buf[2:]); err != nil {
 		return "", eofInside(err)
 	}
-	return decodeModifiedUTF8(b)
+	s, err := decodeModifiedUTF8(ur.buf[2:])
+	ur.ok = err == nil
+	return s, err
+}
+
+// rawReader reads FramingRaw: one read() is one message, or several if it
+// holds "\n"s. Not safe for concurrent use.
+type rawReader struct {
+	r       *bufio.Reader
+	max     int
+	buf     []byte // the last chunk read
+	pending []byte // the part of buf not yet returned
+	last    []byte // the bytes of the frame last returned
+	skip    bool   // a chunk filled buf: skip reads until one does not
+}
+
+// Bytes returns the last frame read, with its "\n" or "\r\n" if it had
+// one.
+func (rr *rawReader) Bytes() []byte { return rr.last }
+
+func (rr *rawReader) ReadFrame() (string, error) {
+	rr.last = nil
+	for {
+		if len(rr.pending) > 0 {
+			frame := rr.pending
+			if i := bytes.IndexByte(frame, '\n'); i >= 0 {
+				frame = frame[:i+1]
+			}
+			rr.pending = rr.pending[len(frame):]
+			payload := bytes.TrimSuffix(bytes.TrimSuffix(frame, []byte{'\n'}), []byte{'\r'})
+			if len(payload) == 0 && len(frame) > 0 && frame[len(frame)-1] == '\n' {
+				continue // an empty line: a bare terminator after a message
+			}
+			rr.last = frame
+			return string(payload), nil
+		}
+		n, err := rr.r.Read(rr.buf)
+		if n == len(rr.buf) {
+			// A message longer than the limit, or the start of one.
+			rr.skip = true
+			return "", ErrLineTooLong
+		}
+		if n > 0 && rr.skip {
+			rr.skip = false
+			continue // the end of the over-long message
+		}
+		rr.pending = rr.buf[:n]
+		if n == 0 && err != nil {
+			return "", err
+		}
+	}
 }
 
 func eofInside(err error) error {

@@ -291,3 +291,60 @@ func FuzzLineReader(f *testing.F) {
 		}
 	})
 }
+
+func TestRawReader(t *testing.T) {
+	src := &chunks{[]byte("J_OK"), []byte("LIST a b"), []byte("DATA a: hi\r\nDATA b: yo\n"), []byte("\n"), []byte("IMAV")}
+	r := FramingRaw.NewReader(src, 64)
+	want := []struct{ payload, raw string }{
+		{"J_OK", "J_OK"},
+		{"LIST a b", "LIST a b"},
+		{"DATA a: hi", "DATA a: hi\r\n"},
+		{"DATA b: yo", "DATA b: yo\n"},
+		{"IMAV", "IMAV"},
+	}
+	for _, w := range want {
+		got, err := r.ReadFrame()
+		if err != nil || got != w.payload || string(r.Bytes()) != w.raw {
+			t.Fatalf("ReadFrame() = %q, %v (bytes %q), want %q (bytes %q)", got, err, r.Bytes(), w.payload, w.raw)
+		}
+	}
+	if _, err := r.ReadFrame(); err != io.EOF {
+		t.Errorf("ReadFrame() at the end = %v, want io.EOF", err)
+	}
+}
+
+func TestRawReaderTooLong(t *testing.T) {
+	long := strings.Repeat("x", 600)
+	r := FramingRaw.NewReader(&chunks{[]byte(long), []byte("J_OK")}, 100)
+	if _, err := r.ReadFrame(); !errors.Is(err, ErrLineTooLong) {
+		t.Fatalf("ReadFrame() = %v, want ErrLineTooLong", err)
+	}
+	if got, err := r.ReadFrame(); err != nil || got != "J_OK" {
+		t.Errorf("ReadFrame() after the long one = %q, %v, want \"J_OK\"", got, err)
+	}
+}
+
+func TestReaderBytes(t *testing.T) {
+	for _, f := range []Framing{FramingLine, FramingUTF} {
+		var stream []byte
+		var frames [][]byte
+		for _, m := range []Message{OK(), Data("bjørn", "hæ\x00?")} {
+			before := len(stream)
+			stream, _ = f.AppendFrame(stream, []byte(m.String()))
+			frames = append(frames, stream[before:])
+		}
+		if f == FramingLine {
+			stream = append(stream[:len(frames[0])-1], append([]byte("\r\n"), stream[len(frames[0]):]...)...)
+			frames[0] = []byte("J_OK\r\n")
+		}
+		r := f.NewReader(bytes.NewReader(stream), 0)
+		for i := range frames {
+			if _, err := r.ReadFrame(); err != nil {
+				t.Fatalf("%s: ReadFrame: %v", f, err)
+			}
+			if !bytes.Equal(r.Bytes(), frames[i]) {
+				t.Errorf("%s: Bytes() = %q, want %q", f, r.Bytes(), frames[i])
+			}
+		}
+	}
+}

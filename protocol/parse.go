@@ -146,11 +146,17 @@ func parseError(rest string, hasRest bool) (Message, error) {
 	return m, nil
 }
 
-// parseList parses "<name> <name> ...": any run of spaces, tabs or commas
-// separates names, and an empty list is legal.
+// parseList parses "<name> <name> ...": any run of spaces or tabs
+// separates names, and an empty list is legal. Commas are malformed (a
+// client that splits on spaces would take "a,b" for one name), but the
+// names are still split at them, for a reader that wants to know who was
+// meant (see Recognize).
 func parseList(rest string) (Message, error) {
 	m := Message{Kind: KindList}
 	m.Names = strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+	if strings.ContainsRune(rest, ',') {
+		return m, ErrMalformed
+	}
 	for _, n := range m.Names {
 		if err := ValidName(n); err != nil {
 			return m, err

@@ -42,7 +42,6 @@ func TestParseValid(t *testing.T) {
 		{"QUIT", Quit()},
 		{"LIST alice bob", List([]string{"alice", "bob"})},
 		{"LIST  alice   bob ", List([]string{"alice", "bob"})},
-		{"LIST alice, bob", List([]string{"alice", "bob"})},
 		{"LIST", List([]string{})},
 	}
 	for _, tt := range tests {
@@ -90,6 +89,8 @@ func TestParseInvalid(t *testing.T) {
 		{"J_ER a b: spaced code", KindError, ErrMalformed},
 		{"DATA", KindData, ErrMalformed},
 		{"DATA alice hello", KindData, ErrMalformed},
+		{"LIST a,b", KindList, ErrMalformed},
+		{"LIST a, b", KindList, ErrMalformed},
 		{"DATA : hello", KindData, ErrInvalidName},
 		{"DATA al ice: hello", KindData, ErrInvalidName},
 		{"DATA alice: " + strings.Repeat("x", 251), KindData, ErrTextTooLong},
