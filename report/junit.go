@@ -233,32 +233,14 @@ func (p *Problem) sentence() string {
 	return m
 }
 
-// transcriptText renders a scenario's transcript as text, one entry a
-// line: `+0.123s alice (alice_k3j9x2) -> "JOIN alice\n"`. It is empty for a
-// scenario with no transcript.
+// transcriptText is a scenario's transcript for <system-out>, with a
+// legend; "" for a scenario without one.
 func transcriptText(s *Scenario) string {
-	if len(s.Transcript) == 0 && s.Apart == 0 {
+	t := TranscriptText(s, "")
+	if t == "" {
 		return ""
 	}
-	atWidth, connWidth := 0, 0
-	for i := range s.Transcript {
-		atWidth = max(atWidth, len(offset(s.Transcript[i].At)))
-		connWidth = max(connWidth, len(s.Transcript[i].Conn))
-	}
-	var b strings.Builder
-	b.WriteString("Transcript (-> sent by the suite, <- received from the target, ** events):\n")
-	for i := range s.Transcript {
-		e := &s.Transcript[i]
-		fmt.Fprintf(&b, "%-*s %-*s %s %s", atWidth, offset(e.At), connWidth, e.Conn, e.Dir, e.Text())
-		if e.Heartbeat {
-			b.WriteString(" (heartbeat)")
-		}
-		b.WriteByte('\n')
-	}
-	if s.Apart > 0 {
-		fmt.Fprintf(&b, "(%d frames caused by other scenarios are left out)\n", s.Apart)
-	}
-	return b.String()
+	return "Transcript (-> sent by the suite, <- received from the target, ** events):\n" + t
 }
 
 // junitTimestamp formats t as JUnit's schema wants it: ISO 8601 in UTC,

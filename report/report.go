@@ -186,6 +186,9 @@ type Scenario struct {
 	// Needs is the ID of the rule whose failure explains a NotGraded
 	// outcome, if one does.
 	Needs string `json:"needs,omitempty"`
+	// Cause is a short key grouping outcomes of one root cause in the
+	// findings ("no-echo", "data-shape"), if the suite knows one.
+	Cause string `json:"cause,omitempty"`
 	// Retried says how many times the scenario was run again because its
 	// evidence was spoiled by something outside it.
 	Retried int `json:"retried,omitempty"`
@@ -355,3 +358,7 @@ func (r Rule) Tally() (passed, total int) {
 	}
 	return passed, len(r.Scenarios)
 }
+
+// Error returns What, so that a Problem can travel as an error (a
+// target's Prepare returns one when nothing can be graded).
+func (p *Problem) Error() string { return p.What }

@@ -6,57 +6,62 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/chatspec/chatspec/engine"
+	"github.com/chatspec/chatspec/peer"
 )
 
-// world is the state of one scenario. It is built by the Before hook,
-// carried in the context.Context that godog passes from step to step, and
-// used only by the scenario's step goroutine (its transcript and clients
-// have their own locks for their own goroutines).
+// world is the state of one scenario. The engine builds it before the
+// first step and ends it after the last; only the scenario's step
+// goroutine touches it (its connections have their own goroutines and
+// locks).
 type world struct {
-	cfg  *Config
-	run  *runState
-	name string // the scenario's name, for the run's connection log
-	log  *transcript
+	srv    *Server
+	cfg    *Config
+	es     *engine.Scenario
+	serial int // the scenario's number in the run, for the registry
+	tr     *peer.Transcript
+	ctx    context.Context
 
 	suffix     string             // random, shared by the scenario's wire names
 	clients    map[string]*client // by alias
+	placed     int                // clients connected so far: the next goes to Addrs[placed%len]
 	texts      map[string]string  // by alias: the last text the alias sent
-	sent       map[string]int     // by alias: how many numbered messages it sent
+	flood      map[string]int     // by alias: how many numbered messages it sent
 	barriers   map[string]bool    // texts of the barriers sent, which checks ignore
 	lastSender string             // the alias that sent the last DATA or line
-	silent     time.Time          // when a client went silent, for the expiry steps
+	racers     []*client          // the clients of the last race
 
-	racers     []*client // the clients of the last raceJoin
-	failedStep string    // the text of the first step that failed
-}
-
-type worldKey struct{}
-
-func withWorld(ctx context.Context, w *world) context.Context {
-	return context.WithValue(ctx, worldKey{}, w)
-}
-
-func worldFrom(ctx context.Context) *world {
-	w, _ := ctx.Value(worldKey{}).(*world)
-	return w
+	// marks holds, per user name, where each client's message list stood
+	// when that user's last presence change happened (see markEvent).
+	marks map[string]map[*client]int
 }
 
 const suffixChars = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-func newWorld(cfg *Config, run *runState, name string) *world {
+// randomSuffix returns six random lower-case letters and digits.
+func randomSuffix() string {
 	var b [6]byte
 	for i := range b {
 		b[i] = suffixChars[rand.IntN(len(suffixChars))]
 	}
+	return string(b[:])
+}
+
+func newWorld(srv *Server, es *engine.Scenario, serial int) *world {
 	return &world{
-		cfg:      cfg,
-		run:      run,
-		name:     name,
-		log:      newTranscript(time.Now()),
-		suffix:   string(b[:]),
+		srv:      srv,
+		cfg:      &srv.cfg,
+		es:       es,
+		serial:   serial,
+		tr:       es.Transcript,
+		ctx:      es.Context(),
+		suffix:   randomSuffix(),
 		clients:  make(map[string]*client),
 		texts:    make(map[string]string),
-		sent:     make(map[string]int),
+		flood:    make(map[string]int),
 		barriers: make(map[string]bool),
 	}
 }
@@ -66,23 +71,27 @@ func newWorld(cfg *Config, run *runState, name string) *world {
 // most 11 characters, all lower-case letters and digits (a server with a
 // narrower idea of a valid name, or one that refuses exactly 12
 // characters, fails only the scenarios about that), unique to the
-// scenario, and the same for every step.
+// scenario, and the same for every step. The registry learns it, so that
+// frames naming it can be traced to this scenario.
 func (w *world) wireName(alias string) string {
 	a := strings.ToLower(alias)
 	if len(a) > 5 {
 		a = a[:5]
 	}
-	return a + w.suffix
+	name := a + w.suffix
+	w.srv.reg.claim(name, w.serial)
+	return name
 }
 
-// label names an alias in reports: "alice (alice_k3j9x2)".
+// label names an alias in reports: "alice (alicek3j9x2)".
 func (w *world) label(alias string) string {
 	return fmt.Sprintf("%s (%s)", alias, w.wireName(alias))
 }
 
 // freshName replaces each '#' of a name written in a feature by a random
-// digit, so that every run joins with fresh names of the written length.
-func freshName(s string) string {
+// digit, so that every run joins with fresh names of the written length,
+// and registers the result as the scenario's.
+func (w *world) freshName(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r == '#' {
@@ -91,28 +100,28 @@ func freshName(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	return b.String()
+	name := b.String()
+	if name != "" {
+		w.srv.reg.claim(name, w.serial)
+	}
+	return name
 }
 
 // expand replaces {alias} by the alias's wire name and {addr} by the
-// server's address in a line written in a feature.
+// address c is connected to, in a line written in a feature.
 func (w *world) expand(c *client, line string) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(line, '{')
-		if i < 0 {
-			b.WriteString(line)
-			return b.String()
-		}
-		j := strings.IndexByte(line[i:], '}')
-		if j < 0 {
+		j := strings.IndexByte(line[max(i, 0):], '}')
+		if i < 0 || j < 0 {
 			b.WriteString(line)
 			return b.String()
 		}
 		b.WriteString(line[:i])
 		switch key := line[i+1 : i+j]; key {
 		case "addr":
-			b.WriteString(w.joinAddr(c))
+			b.WriteString(c.conn.RemoteAddr().String())
 		default:
 			b.WriteString(w.wireName(key))
 		}
@@ -120,21 +129,12 @@ func (w *world) expand(c *client, line string) string {
 	}
 }
 
-// joinAddr is the "<server_ip>:<server_port>" part of a JOIN: the address
-// the client is connected to.
-func (w *world) joinAddr(c *client) string {
-	if c != nil {
-		return c.conn.RemoteAddr().String()
-	}
-	return w.cfg.Addr
-}
-
 // client returns the alias's open client, connecting it first if needed.
-func (w *world) client(ctx context.Context, alias string) (*client, error) {
-	if c, ok := w.clients[alias]; ok && !c.closed {
+func (w *world) client(alias string) (*client, error) {
+	if c, ok := w.clients[alias]; ok && !c.conn.Closed() {
 		return c, nil
 	}
-	c, err := w.dial(ctx, alias)
+	c, err := w.dial(alias)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +151,100 @@ func (w *world) existing(alias string) (*client, error) {
 	return c, nil
 }
 
-// closeAll ends the scenario: every client still open sends QUIT and
-// closes.
-func (w *world) closeAll() {
+// dial opens a connection for alias on the next node.
+func (w *world) dial(alias string) (*client, error) {
+	addrs := w.cfg.Addrs
+	addr := addrs[w.placed%len(addrs)]
+	w.placed++
+	label := w.label(alias)
+	conn, err := peer.Dial(w.ctx, addr, w.cfg.Wait, peer.Options{
+		Label:        label,
+		Framing:      w.srv.framing,
+		Transcript:   w.tr,
+		WriteTimeout: w.cfg.Wait,
+	})
+	if err != nil {
+		return nil, &engine.NotGraded{Reason: "the suite cannot connect to the server: " + err.Error(), Cause: "refused"}
+	}
+	return &client{w: w, alias: alias, name: w.wireName(alias), label: label, conn: conn}, nil
+}
+
+// End closes the scenario: every client still open sends QUIT, and the
+// frames other scenarios caused are set apart in the transcript.
+func (w *world) End() {
 	for _, c := range w.clients {
 		c.close()
 	}
+	for _, c := range w.racers {
+		c.close()
+	}
+	for _, c := range w.clients {
+		w.setApart(c)
+	}
 }
+
+// setApart marks, in the transcript, the frames of c that another
+// scenario caused: DATA from other users, replies that name them or
+// repeat what they sent, and LISTs whose change concerns none of this
+// scenario's users.
+func (w *world) setApart(c *client) {
+	msgs, _ := c.conn.Snapshot()
+	mine := make(map[int]bool) // entries holding a message of this scenario
+	var prev []string
+	havePrev := false
+	for _, m := range msgs {
+		ours := true
+		if k := w.kindOf(m); k == kindList {
+			ours = !havePrev || w.touchesUs(diff(prev, m.Names))
+			prev, havePrev = m.Names, true
+		} else {
+			ours = w.origin(m) != originForeign
+		}
+		if ours {
+			mine[m.Entry] = true
+		}
+	}
+	for _, m := range msgs {
+		if !mine[m.Entry] {
+			w.tr.SetApart(m.Entry)
+		}
+	}
+}
+
+// touchesUs reports whether a set of changed names holds one of this
+// scenario's users.
+func (w *world) touchesUs(changed []string) bool {
+	for _, n := range changed {
+		if w.srv.reg.ownerOf(n) == w.serial {
+			return true
+		}
+	}
+	return false
+}
+
+// sleep waits d, or until the scenario's context ends.
+func (w *world) sleep(d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	}
+}
+
+// register binds every step of the server features to this world.
+func (w *world) register(sc *godog.ScenarioContext) {
+	w.registerJoining(sc)
+	w.registerMessages(sc)
+	w.registerPresence(sc)
+	w.registerHeartbeat(sc)
+	w.registerQuitting(sc)
+	w.registerErrors(sc)
+	w.registerFraming(sc)
+	w.registerRobustness(sc)
+}
+
+// imav is the heartbeat frame in the run's framing.
+func (w *world) imav() []byte { return w.srv.imavFrame() }

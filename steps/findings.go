@@ -1,0 +1,143 @@
+package steps
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatspec/chatspec/report"
+)
+
+// Finish adds to the report what the run learned of the server (shapes
+// seen, its timeout, clients it dropped) and the findings: the root
+// causes of what failed and what could not be graded, the most
+// far-reaching first.
+func (s *Server) Finish(rep *report.Report) {
+	s.mu.Lock()
+	for _, kind := range slices.Sorted(maps.Keys(s.shapes)) {
+		ss := s.shapes[kind]
+		rep.Profile = append(rep.Profile, report.Fact{
+			Name:   kind + " shape",
+			Value:  fmt.Sprintf("%q (%s)", ss.example, ss.shape),
+			Detail: fmt.Sprintf("%d frame(s) departed from the grammar's shape; the suite read them as %s for every rule but the one about their shape", ss.count, kind),
+		})
+	}
+	if len(s.timeouts) > 0 {
+		lo, hi := slices.Min(s.timeouts), slices.Max(s.timeouts)
+		v := "about " + lo.Round(100*time.Millisecond).String()
+		if hi-lo > time.Second {
+			v = fmt.Sprintf("between %s and %s", lo.Round(100*time.Millisecond), hi.Round(100*time.Millisecond))
+		}
+		rep.Profile = append(rep.Profile, report.Fact{Name: "heartbeat timeout", Value: v, Detail: "measured: how long after its last message a silent client was dropped"})
+	}
+	if len(s.dropped) > 0 {
+		rep.Profile = append(rep.Profile, report.Fact{
+			Name:   "dropped while heartbeating",
+			Value:  strings.Join(s.dropped, ", "),
+			Detail: fmt.Sprintf("the server dropped clients that sent IMAV every %s: -heartbeat is probably longer than its timeout", s.cfg.Heartbeat),
+		})
+	}
+	s.mu.Unlock()
+	rep.Findings = findings(rep)
+}
+
+// findings groups the scenarios that did not pass by root cause: the
+// server's death, a rule whose failure left others not graded, a cause key
+// the steps named, and each failed rule on its own.
+func findings(rep *report.Report) []report.Finding {
+	var out []report.Finding
+	if st := rep.Stopped; st != nil {
+		n := 0
+		for _, s := range rep.Scenarios {
+			if s.Outcome == report.NotGraded && strings.HasPrefix(s.Reason, "the target") {
+				n++
+			}
+		}
+		out = append(out, report.Finding{
+			Title:     "The server stopped answering: " + st.What,
+			Detail:    st.Hint,
+			NotGraded: n,
+		})
+	}
+	names := make(map[string]string) // rule ID -> rule
+	for _, s := range rep.Scenarios {
+		names[s.RuleID] = s.Rule
+	}
+	byCause := make(map[string]*report.Finding)
+	var order []string
+	add := func(key, title, detail, rule string, failed bool) {
+		f, ok := byCause[key]
+		if !ok {
+			f = &report.Finding{Title: title, Detail: detail}
+			byCause[key] = f
+			order = append(order, key)
+		}
+		if failed {
+			f.Failed++
+		} else {
+			f.NotGraded++
+		}
+		if rule != "" && !slices.Contains(f.Rules, rule) {
+			f.Rules = append(f.Rules, rule)
+		}
+	}
+	for _, s := range rep.Scenarios {
+		switch {
+		case s.Outcome == report.Passed:
+		case s.Outcome == report.NotGraded && strings.HasPrefix(s.Reason, "the target"):
+			// counted with the stop
+		case s.Outcome == report.NotGraded && s.Cause != "":
+			title, detail := causeText(s.Cause, s.Reason)
+			add("cause:"+s.Cause, title, detail, "", false)
+		case s.Outcome == report.NotGraded && s.Needs != "":
+			add("needs:"+s.Needs, fmt.Sprintf("Not graded because %s fails: %s", s.Needs, names[s.Needs]),
+				"Fix that rule first: these scenarios need it to reach what they test.", "", false)
+		case s.Outcome == report.NotGraded:
+			add("reason:"+s.Reason, "Not graded: "+s.Reason, "", "", false)
+		case s.Cause != "":
+			title, detail := causeText(s.Cause, s.Actual)
+			add("cause:"+s.Cause, title, detail, s.RuleID, true)
+		default:
+			add("rule:"+s.RuleID, fmt.Sprintf("%s [%s] %s", s.RuleID, s.Level, s.Rule), "", s.RuleID, true)
+		}
+	}
+	var rest []report.Finding
+	for _, k := range order {
+		rest = append(rest, *byCause[k])
+	}
+	slices.SortStableFunc(rest, func(a, b report.Finding) int {
+		return (b.NotGraded + b.Failed) - (a.NotGraded + a.Failed)
+	})
+	return append(out, rest...)
+}
+
+// causeText is the title and advice of a finding of a known cause.
+func causeText(cause, example string) (title, detail string) {
+	switch cause {
+	case causeRefusesValid:
+		return "The server refused a valid JOIN where a refusal was being tested",
+			"A refusal proves nothing from a server that refuses everyone (is it full? does it allow few clients?): " + example
+	case causeHeartbeat:
+		return "The server dropped clients that kept sending IMAV",
+			"-heartbeat is probably longer than the server's timeout: lower -heartbeat (or raise the server's timeout). " + example
+	case "data-shape":
+		return "DATA is relayed in another shape than \"DATA <name>: <text>\"",
+			"Read leniently for every other rule; only messages.data-shape fails. " + example
+	case "list-shape":
+		return "LIST names are not separated by spaces alone",
+			"Read leniently for every other rule; only presence.list-shape fails. " + example
+	case "jer-shape":
+		return "J_ER does not have the shape \"J_ER <code>: <text>\"",
+			"Read leniently as J_ER for every other rule; only errors.jer-shape fails. " + example
+	case "ok-shape":
+		return "J_OK is not sent alone",
+			"Read leniently as J_OK for every other rule; only joining.ok-shape fails. " + example
+	case "greeting":
+		return "Something arrives before J_OK", example
+	case "refused":
+		return "The suite could not connect", example
+	}
+	return cause, example
+}
