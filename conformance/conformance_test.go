@@ -44,8 +44,8 @@ var (
 // suite's timings that match it.
 const (
 	localTimeout   = time.Second
-	localHeartbeat = 250 * time.Millisecond
-	localExpiry    = 2 * time.Second
+	localHeartbeat = 200 * time.Millisecond
+	localExpiry    = 1500 * time.Millisecond
 	localQuiet     = 200 * time.Millisecond
 )
 

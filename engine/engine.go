@@ -12,13 +12,11 @@
 // # Scheduling
 //
 // Every scenario has a class, from its tags (see [Class]). The run starts
-// the @slow scenarios first, side by side, and runs the ordinary ones
-// beside them, Options.Concurrency scenarios at once in all; then the
-// @isolated ones one at a time with nothing else running; then, once the
-// slow ones are over, the scenarios to retry; then the @fragile ones, one
-// at a time, each followed by a liveness check. With a concurrency too
-// small to hold the slow scenarios and one more, the slow ones run after
-// the ordinary ones instead.
+// with the @slow scenarios, side by side (Options.Concurrency at most) and
+// with nothing else running; then the ordinary ones, Options.Concurrency
+// at once; then the @isolated ones one at a time with nothing else
+// running; then the scenarios to retry, alone; then the @fragile ones,
+// one at a time, each followed by a liveness check.
 //
 // # Outcomes
 //
@@ -165,11 +163,7 @@ func Run(ctx context.Context, suite Suite, opts Options) (*report.Report, error)
 		Concurrency: opts.Concurrency,
 		Started:     r.start.Round(0),
 	}
-	for _, p := range pickles {
-		if why := suite.Target.Skip(p.res.Tags); why == "" {
-			r.pickles = append(r.pickles, p)
-		}
-	}
+	r.pickles = pickles
 	if len(r.pickles) == 0 {
 		r.rep.CannotGrade = &report.Problem{
 			What: "No scenario was selected, so nothing was graded.",
@@ -191,6 +185,8 @@ func Run(ctx context.Context, suite Suite, opts Options) (*report.Report, error)
 		r.finish()
 		return r.rep, nil
 	}
+	// What applies may depend on what Prepare learned (the framing).
+	r.pickles = slices.DeleteFunc(r.pickles, func(p *pickle) bool { return suite.Target.Skip(p.res.Tags) != "" })
 	r.progress.linef("grading %s: %d scenarios, at most %d at once", r.rep.Target, len(r.pickles), opts.Concurrency)
 	r.schedule(ctx)
 	r.finish()
@@ -267,25 +263,13 @@ func (r *runner) schedule(ctx context.Context) {
 			ordinary = append(ordinary, p)
 		}
 	}
-	conc := r.opts.Concurrency
-	var slowDone sync.WaitGroup
-	slowLater := len(slow) > 0 && conc <= len(slow)
-	if len(slow) > 0 && !slowLater {
-		conc -= len(slow)
-		for _, p := range slow {
-			slowDone.Add(1)
-			go func() {
-				defer slowDone.Done()
-				r.runOne(ctx, p)
-			}()
-		}
-	}
-	r.pool(ctx, ordinary, conc)
+	// The slow scenarios run first, side by side and with nothing else:
+	// the broadcasts their timing rules wait for are judged by the event
+	// that caused them, which other scenarios' comings and goings would
+	// blur.
+	r.pool(ctx, slow, r.opts.Concurrency)
+	r.pool(ctx, ordinary, r.opts.Concurrency)
 	r.pool(ctx, isolated, 1)
-	if slowLater {
-		r.pool(ctx, slow, r.opts.Concurrency)
-	}
-	slowDone.Wait()
 	for attempt := 0; attempt < r.opts.Retries; attempt++ {
 		r.mu.Lock()
 		again := r.retry
@@ -362,7 +346,7 @@ func (r *runner) runOne(ctx context.Context, p *pickle) {
 	}
 	r.record(p, res)
 	if dead == nil && ctx.Err() == nil && (p.class == Fragile || res.Outcome == report.Failed || res.Outcome == report.Warned) {
-		r.checkAlive(ctx, p)
+		r.checkAlive(ctx, p, p.class == Fragile || p.class == Isolated || r.opts.Concurrency == 1)
 	}
 }
 
@@ -389,8 +373,9 @@ const inconclusivePrefix = "inconclusive: "
 
 // checkAlive asks the target whether it still works, after p. A dead
 // target stops the run: whatever failed since it was last seen working is
-// re-marked not graded.
-func (r *runner) checkAlive(ctx context.Context, p *pickle) {
+// re-marked not graded, and p, if it ran alone (so that it killed the
+// target), fails.
+func (r *runner) checkAlive(ctx context.Context, p *pickle, alone bool) {
 	r.checkMu.Lock()
 	defer r.checkMu.Unlock()
 	r.mu.Lock()
@@ -416,8 +401,14 @@ func (r *runner) checkAlive(ctx context.Context, p *pickle) {
 		During: p.res.Name,
 		At:     now,
 	}
-	for _, res := range r.results {
-		if (res.res.Outcome == report.Failed || res.res.Outcome == report.Warned) && res.at > r.aliveAt && res.res.Name != p.res.Name {
+	for q, res := range r.results {
+		switch {
+		case q == p && alone && res.res.Outcome == report.Passed:
+			res.res.Outcome = report.Failed
+			res.res.Expected = "the target still works after this scenario"
+			res.res.Actual = "it stopped answering right after it: " + err.Error()
+			res.res.Step = "(the check after the scenario)"
+		case q != p && (res.res.Outcome == report.Failed || res.res.Outcome == report.Warned) && res.at > r.aliveAt:
 			res.res.Outcome, res.res.Reason = report.NotGraded, "the target stopped working while it ran"
 			res.res.Needs = ""
 		}
@@ -552,7 +543,7 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario) {
 	res.Elapsed = time.Since(start)
 	res.Step = stepText
 	r.judge(p, res, world, stepErr, stepType)
-	if res.Outcome != report.Passed {
+	if res.Outcome != report.Passed || debugKeep {
 		entries, apart, dropped := s.Transcript.Entries()
 		res.Transcript, res.Apart = entries, apart
 		if dropped > 0 {
@@ -597,3 +588,5 @@ func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, 
 		r.mu.Unlock()
 	}
 }
+
+var debugKeep = true

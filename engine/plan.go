@@ -29,8 +29,8 @@ type Class uint8
 const (
 	// Ordinary scenarios run Options.Concurrency at a time.
 	Ordinary Class = iota
-	// Slow scenarios (@slow) wait for a heartbeat window: they start first
-	// and run side by side with the rest.
+	// Slow scenarios (@slow) wait for a heartbeat window: they run first,
+	// side by side, with nothing else running.
 	Slow
 	// Isolated scenarios (@isolated) judge a broadcast by the event that
 	// caused it: they run one at a time, with no other scenario running.

@@ -76,11 +76,12 @@ Feature: Joining
       Then alice receives J_OK exactly as "J_OK"
 
   @should @rule:joining.no-greeting
-  Rule: Nothing arrives before J_OK
+  Rule: The answer to JOIN comes first: no welcome line before J_OK
 
     The assignment's first message from the server is J_OK or J_ER: a
     welcome line before it breaks a client that reads the first line as
-    the answer to its JOIN.
+    the answer to its JOIN. (Whether a LIST may come before J_OK is
+    presence.ok-first's business.)
 
     Scenario: J_OK is the first thing a client receives
       Given alice has connected

@@ -31,6 +31,7 @@ Feature: Messages
 
     Scenario: The relayed message has the assignment's shape
       Given alice and bob have joined
+      And bob has received a DATA from alice
       When alice sends DATA "shape of things"
       Then bob receives DATA "shape of things" from alice exactly as "DATA {alice}: shape of things"
 
@@ -39,6 +40,7 @@ Feature: Messages
 
     Scenario: A text with colons arrives whole
       Given alice and bob have joined
+      And bob has received a DATA from alice
       When alice sends DATA "meet at 12:30: room B"
       Then bob receives DATA "meet at 12:30: room B" from alice
 
@@ -47,6 +49,7 @@ Feature: Messages
 
     Scenario Outline: A text of <count> "<char>" arrives whole: <what>
       Given alice and bob have joined
+      And bob has received a DATA from alice
       When alice sends a text of <count> "<char>" characters
       Then bob receives alice's text
 

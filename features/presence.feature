@@ -55,7 +55,7 @@ Feature: Presence
       When bob closes the connection without QUIT
       Then alice receives a new LIST that removes bob
 
-  @must @rule:presence.list-shape
+  @must @isolated @rule:presence.list-shape
   Rule: A LIST is "LIST <name> <name> ...": names separated by spaces
 
     "LIST <<name1 name2 name3 ...>>": a client splits the names at spaces.

@@ -32,8 +32,12 @@ import (
 type Options struct {
 	// Label names the connection in the transcript: "alice (alice_k3j9x2)".
 	Label string
-	// Framing frames what the Conn sends and reads.
+	// Framing frames what the Conn reads, and what it sends unless
+	// WriteFraming is set.
 	Framing protocol.Framing
+	// WriteFraming, if not nil, frames what the Conn sends: a grader
+	// reads a raw server's replies raw but may send it lines.
+	WriteFraming *protocol.Framing
 	// Transcript receives every byte and event. Nil: a private one.
 	Transcript *Transcript
 	// ReadLimit is the longest frame read whole; longer ones are read as a
@@ -156,7 +160,7 @@ func start(nc net.Conn, opts Options) *Conn {
 // Label returns the connection's name in the transcript.
 func (c *Conn) Label() string { return c.label }
 
-// Framing returns the framing the connection speaks.
+// Framing returns the framing the connection reads.
 func (c *Conn) Framing() protocol.Framing { return c.opts.Framing }
 
 // Transcript returns the transcript the connection records into.
@@ -211,7 +215,11 @@ func (c *Conn) read() {
 			msgs = []Msg{{At: at, ReadErr: err, Entry: idx}}
 		} else {
 			idx := tr.bytes(c.label, report.Received, r.Bytes(), false)
-			for _, rd := range protocol.Recognize(payload) {
+			recognize := protocol.Recognize
+			if c.opts.Framing == protocol.FramingRaw {
+				recognize = protocol.RecognizeRaw
+			}
+			for _, rd := range recognize(payload) {
 				msgs = append(msgs, Msg{At: at, Frame: payload, Reading: rd, Entry: idx})
 			}
 		}
@@ -237,9 +245,17 @@ func (c *Conn) Send(b []byte) error { return c.write(b, true, false) }
 // records one event for them instead.
 func (c *Conn) SendQuiet(b []byte) error { return c.write(b, false, false) }
 
+// writeFraming is the framing of what the Conn sends.
+func (c *Conn) writeFraming() protocol.Framing {
+	if c.opts.WriteFraming != nil {
+		return *c.opts.WriteFraming
+	}
+	return c.opts.Framing
+}
+
 // SendMessage frames m and sends it.
 func (c *Conn) SendMessage(m protocol.Message) error {
-	b, err := c.opts.Framing.AppendMessage(nil, m)
+	b, err := c.writeFraming().AppendMessage(nil, m)
 	if err != nil {
 		return fmt.Errorf("peer: %s: frame %s: %w", c.label, m.Kind, err)
 	}
@@ -249,7 +265,7 @@ func (c *Conn) SendMessage(m protocol.Message) error {
 // SendFrame frames a payload, which need not be a valid message, and
 // sends it.
 func (c *Conn) SendFrame(payload string) error {
-	b, err := c.opts.Framing.AppendFrame(nil, []byte(payload))
+	b, err := c.writeFraming().AppendFrame(nil, []byte(payload))
 	if err != nil {
 		return fmt.Errorf("peer: %s: frame %q: %w", c.label, payload, err)
 	}

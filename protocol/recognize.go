@@ -67,6 +67,9 @@ type Reading struct {
 	Message
 	// Shape says how the frame departs from the grammar's shape.
 	Shape Shape
+	// Raw is the part of the frame this message was read from: all of it,
+	// but for messages glued together.
+	Raw string
 	// Err is what strict [Parse] says of this message's text: nil when the
 	// text is exactly the grammar's (Shape is then 0), else a *ParseError.
 	// A message can be recognised with a Shape and still break a rule of
@@ -90,15 +93,69 @@ type Reading struct {
 func Recognize(frame string) []Reading {
 	m, err := Parse(frame)
 	if err == nil {
-		return []Reading{{Message: m}}
+		return []Reading{{Message: m, Raw: frame}}
 	}
 	if r, ok := recognizeVerb(frame); ok {
 		return r
 	}
 	if r, ok := recognizeBareData(frame); ok {
+		r.Raw = frame
 		return []Reading{r}
 	}
-	return []Reading{{Message: m, Err: err}}
+	return []Reading{{Message: m, Err: err, Raw: frame}}
+}
+
+// RecognizeRaw is Recognize for a frame of FramingRaw, which may hold
+// several messages written with no delimiter between them: it splits the
+// frame before every verb glued to what precedes it ("hiDATA bob: yo" is
+// the end of one DATA and the start of the next), then recognises each
+// part, marking all but the last ShapeGlued. A text that itself holds a
+// verb glued to a word is split wrongly: that is the price of a framing
+// without delimiters.
+func RecognizeRaw(frame string) []Reading {
+	var out []Reading
+	for {
+		i := gluedVerb(frame)
+		if i < 0 {
+			return append(out, Recognize(frame)...)
+		}
+		part := Recognize(frame[:i])
+		for j := range part {
+			part[j].Shape |= ShapeGlued
+			if part[j].Err == nil {
+				part[j].Err = shapeErr(part[j].Raw, ShapeGlued)
+			}
+		}
+		out = append(out, part...)
+		frame = frame[i:]
+	}
+}
+
+// gluedVerbs are the verbs a server sends (and IMAV, QUIT), as they start
+// a message.
+var gluedVerbs = [...]string{VerbOK, VerbError + " ", VerbError + ":", VerbData + " ", VerbList}
+
+// gluedVerb returns the index, after the first byte, of the first server
+// verb in frame that follows a byte other than a space, or -1.
+func gluedVerb(frame string) int {
+	best := -1
+	for _, v := range gluedVerbs {
+		for from := 1; from < len(frame); {
+			i := strings.Index(frame[from:], v)
+			if i < 0 {
+				break
+			}
+			i += from
+			if frame[i-1] != ' ' && frame[i-1] != '\t' {
+				if best < 0 || i < best {
+					best = i
+				}
+				break
+			}
+			from = i + 1
+		}
+	}
+	return best
 }
 
 // recognizeVerb handles frames that start with a verb, in any case, not
@@ -122,7 +179,7 @@ func recognizeVerb(frame string) ([]Reading, bool) {
 		trimmed := strings.TrimLeft(rest, " \t")
 		if trimmed != "" && trimmed == rest {
 			if next, ok := recognizeVerb(rest); ok {
-				first := Reading{Message: Message{Kind: k}, Shape: shape | ShapeGlued}
+				first := Reading{Message: Message{Kind: k}, Shape: shape | ShapeGlued, Raw: frame[:4]}
 				first.Err = shapeErr(frame, first.Shape)
 				return append([]Reading{first}, next...), true
 			}
@@ -133,7 +190,7 @@ func recognizeVerb(frame string) ([]Reading, bool) {
 			}
 			shape |= ShapeOKText
 		}
-		return []Reading{{Message: Message{Kind: k}, Shape: shape, Err: shapeErr(frame, shape)}}, true
+		return []Reading{{Message: Message{Kind: k}, Shape: shape, Err: shapeErr(frame, shape), Raw: frame}}, true
 	}
 	if rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != ':' {
 		return nil, false // "DATAX ...", "LISTEN": another word
@@ -152,7 +209,7 @@ func recognizeVerb(frame string) ([]Reading, bool) {
 	if err == nil {
 		err = shapeErr(frame, shape)
 	}
-	return []Reading{{Message: m, Shape: shape, Err: err}}, true
+	return []Reading{{Message: m, Shape: shape, Err: err, Raw: frame}}, true
 }
 
 // recognizeError reads a J_ER whose rest may lack a code or a colon.
@@ -178,7 +235,7 @@ func recognizeError(frame, rest string, shape Shape) Reading {
 			m.Text = rest
 		}
 	}
-	return Reading{Message: m, Shape: shape, Err: shapeErr(frame, shape)}
+	return Reading{Message: m, Shape: shape, Err: shapeErr(frame, shape), Raw: frame}
 }
 
 // recognizeList reads a LIST with a colon after the verb or commas
@@ -202,7 +259,7 @@ func recognizeList(frame, rest string, shape Shape) Reading {
 	if err == nil {
 		err = shapeErr(frame, shape)
 	}
-	return Reading{Message: m, Shape: shape, Err: err}
+	return Reading{Message: m, Shape: shape, Err: err, Raw: frame}
 }
 
 // recognizeBareData reads "name: text", "[name]: text" and "name : text",

@@ -51,6 +51,9 @@ func TestRecognize(t *testing.T) {
 		for i := range got {
 			want := tt.want[i]
 			g := got[i]
+			if g.Raw == "" && tt.frame != "" {
+				t.Errorf("Recognize(%q)[%d].Raw is empty", tt.frame, i)
+			}
 			if !reflect.DeepEqual(g.Message, want.Message) || g.Shape != want.Shape {
 				t.Errorf("Recognize(%q)[%d] = %+v (%s), want %+v (%s)", tt.frame, i, g.Message, g.Shape, want.Message, want.Shape)
 			}
@@ -81,5 +84,33 @@ func TestShapeString(t *testing.T) {
 	}
 	if got := Shape(0).String(); got != "" {
 		t.Errorf("Shape(0).String() = %q, want \"\"", got)
+	}
+}
+
+func TestRecognizeRaw(t *testing.T) {
+	got := RecognizeRaw("J_OKLIST a bDATA a: hi: thereDATA b: yoJ_ER 409: taken")
+	want := []struct {
+		raw  string
+		kind Kind
+	}{
+		{"J_OK", KindOK},
+		{"LIST a b", KindList},
+		{"DATA a: hi: there", KindData},
+		{"DATA b: yo", KindData},
+		{"J_ER 409: taken", KindError},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("RecognizeRaw = %+v, want %d messages", got, len(want))
+	}
+	for i, w := range want {
+		if got[i].Raw != w.raw || got[i].Kind != w.kind {
+			t.Errorf("RecognizeRaw[%d] = %q (%s), want %q (%s)", i, got[i].Raw, got[i].Kind, w.raw, w.kind)
+		}
+		if glued := got[i].Shape&ShapeGlued != 0; glued != (i < len(want)-1) {
+			t.Errorf("RecognizeRaw[%d].Shape = %s; glued should be %v", i, got[i].Shape, i < len(want)-1)
+		}
+	}
+	if r := RecognizeRaw("LIST a b LIST"); len(r) != 1 {
+		t.Errorf("RecognizeRaw split %q after a space: %+v", "LIST a b LIST", r)
 	}
 }

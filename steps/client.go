@@ -19,6 +19,7 @@ type client struct {
 	conn  *peer.Conn
 
 	cur      cursors   // next unread message, per kind
+	joinSent bool      // it sent a JOIN
 	joinMark int       // messages received when the last JOIN was sent
 	joinedOK bool      // a J_OK to its JOIN arrived
 	quit     bool      // it sent QUIT
@@ -71,6 +72,7 @@ func (c *client) join(name string) error {
 // the step writes it: the presence change, where its replies begin, and
 // the heartbeat's clock (the heartbeat sends once J_OK arrived).
 func (c *client) beginJoin(name string) {
+	c.joinSent = true
 	c.w.markEvent(name, changeJoin)
 	c.joinMark = c.conn.Len()
 	c.cur.reply = max(c.cur.reply, c.joinMark)
@@ -91,7 +93,6 @@ func (c *client) accepted() {
 func (c *client) goSilent() {
 	c.conn.SetBeating(false)
 	c.silentAt = time.Now()
-	c.w.srv.reg.event(c.name, changeDrop)
 	c.w.tr.Event(c.label, "goes silent: no more IMAV")
 }
 
@@ -112,7 +113,9 @@ func (c *client) close() {
 	if c.conn.Ended() == nil && !c.conn.Paused() {
 		if !c.quit {
 			c.quit = true
-			c.w.srv.reg.event(c.name, changeQuit)
+			if c.joinSent {
+				c.w.srv.reg.event(c.name, changeQuit)
+			}
 			_ = c.conn.SendMessage(protocol.Quit())
 		}
 		if c.conn.CloseWrite() == nil {

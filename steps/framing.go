@@ -14,14 +14,14 @@ func (w *world) registerFraming(sc *godog.ScenarioContext) {
 	sc.Step(`^(\w+) sends JOIN split across three TCP writes$`, w.joinSplit)
 }
 
-// streamFraming is the framing of the framing rules' bytes: the run's,
-// but lines for a server that takes each read() for a message (that is
-// what these rules test it on).
+// streamFraming is the framing of the framing rules' bytes: what the
+// suite writes, but lines for a server that takes each read() for a
+// message (that is what these rules test it on).
 func (w *world) streamFraming() protocol.Framing {
-	if w.srv.framing == protocol.FramingRaw {
+	if w.srv.write == protocol.FramingRaw {
 		return protocol.FramingLine
 	}
-	return w.srv.framing
+	return w.srv.write
 }
 
 func (w *world) joinAndDataInOneWrite(alias, text string) error {

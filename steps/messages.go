@@ -98,8 +98,9 @@ func (w *world) receivesDataExactly(alias, text, from, written string) error {
 	if err != nil {
 		return asNotGraded(err, "the DATA did not reach "+c.label+" in any shape")
 	}
-	if m.Frame != want || m.Shape != 0 {
-		return &engine.Failure{Expected: fmt.Sprintf("%q", want), Actual: fmt.Sprintf("%s (%s)", m.String(), shapeOrSpacing(m.Shape)), Cause: "data-shape"}
+	shape := w.srv.shapeOf(*m)
+	if m.Raw != want || shape != 0 {
+		return &engine.Failure{Expected: fmt.Sprintf("%q", want), Actual: fmt.Sprintf("%q (%s)", m.Raw, shapeOrSpacing(shape)), Cause: "data-shape"}
 	}
 	return nil
 }
@@ -150,7 +151,7 @@ func (w *world) hasReceivedData(alias, from string) error {
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("(%s speaks: message %d)", from, len(w.barriers)+1)
+	text := fmt.Sprintf("(%s speaks, message %d)", from, len(w.barriers)+1)
 	w.barriers[text] = true
 	if err := f.send(protocol.Data(f.name, text)); err != nil {
 		return err

@@ -18,8 +18,8 @@ func (w *world) registerPresence(sc *godog.ScenarioContext) {
 	sc.Step(`^(\w+) receives a new LIST that adds (\w+)$`, func(a, x string) error { return w.newList(a, x, true, w.cfg.Wait) })
 	sc.Step(`^(\w+) receives a new LIST that removes (\w+)$`, func(a, x string) error { return w.newList(a, x, false, w.cfg.Wait) })
 	sc.Step(`^(\w+) receives a new LIST that removes (\w+) within the expiry time$`, w.newListWithoutExpiry)
-	sc.Step(`^(\w+) receives a LIST with (\w+) and (\w+)$`, func(a, x, y string) error { return w.listWith(a, "", x, y) })
-	sc.Step(`^(\w+) has received a LIST with (\w+) and (\w+)$`, func(a, x, y string) error { return w.listWith(a, ruleListOnJoin, x, y) })
+	sc.Step(`^(\w+) receives a LIST with (\w+) and (\w+)$`, func(a, x, y string) error { return w.listWith(a, x, y) })
+	sc.Step(`^(\w+) has received a LIST with (\w+) and (\w+)$`, w.hasReceivedList)
 	sc.Step(`^(\w+) receives J_OK before any LIST$`, w.okBeforeList)
 	sc.Step(`^every LIST (\w+) received names its users separated by spaces$`, w.listsSpaceSeparated)
 	sc.Step(`^(\w+) has received no LIST without (\w+)$`, w.noListWithout)
@@ -29,7 +29,10 @@ func (w *world) registerPresence(sc *godog.ScenarioContext) {
 // other scenarios to judge LISTs that merge it, and as a mark in every
 // client's message list, from which the LIST it causes is looked for.
 func (w *world) markEvent(name string, ch change) {
-	w.srv.reg.event(name, ch)
+	if w.eventAt == nil {
+		w.eventAt = make(map[string]time.Time)
+	}
+	w.eventAt[name] = w.srv.reg.event(name, ch)
 	marks := make(map[*client]int, len(w.clients))
 	for _, c := range w.clients {
 		marks[c] = c.conn.Len()
@@ -74,17 +77,19 @@ func (w *world) newList(alias, subject string, added bool, timeout time.Duration
 	var (
 		verdict  *listVerdict
 		prev     []string
+		prevAt   time.Duration
 		havePrev bool
 	)
 	msgs, _ := c.conn.Snapshot()
 	for _, m := range msgs[:min(from, len(msgs))] {
 		if w.kindOf(m) == kindList {
-			prev, havePrev = m.Names, true
+			prev, prevAt, havePrev = m.Names, m.At, true
 		}
 	}
+	start := c.conn.Transcript().Start()
 	seenAfter := 0
 	done := func(msgs []peer.Msg, _ error) bool {
-		p, hp := prev, havePrev
+		p, pAt, hp := prev, prevAt, havePrev
 		var lists []peer.Msg
 		for i := from; i < len(msgs); i++ {
 			m := msgs[i]
@@ -95,10 +100,10 @@ func (w *world) newList(alias, subject string, added bool, timeout time.Duration
 			has := hasName(m, name)
 			reflects := has == added && (!hp || slices.Contains(p, name) != added)
 			if reflects {
-				verdict = w.judgeList(m, p, hp, name, class, i)
+				verdict = w.judgeList(m, p, hp, name, class, i, start.Add(pAt), w.eventAt[name], start.Add(m.At))
 				return true
 			}
-			p, hp = m.Names, true
+			p, pAt, hp = m.Names, m.At, true
 		}
 		seenAfter = len(lists)
 		verdict = &listVerdict{near: lists}
@@ -146,20 +151,39 @@ type listVerdict struct {
 }
 
 // judgeList decides whether m, the first LIST that reflects subject's
-// change, was caused by it: every other name that changed since prev must
-// belong to another scenario's user with a change of the same kind.
-func (w *world) judgeList(m peer.Msg, prev []string, havePrev bool, subject string, class change, index int) *listVerdict {
+// change (at since), was caused by it: every other name that changed
+// since prev (which arrived at prevAt) must belong to another scenario's
+// user with a change of the same kind; and no user that the client saw in
+// neither LIST may have left between prev's arrival and m's (at): the
+// LIST the server sent for that leaving would look like one for the
+// subject. A
+// client that had no LIST before has nothing to compare with: then no
+// other kind of change may have happened since the subject's at all.
+func (w *world) judgeList(m peer.Msg, prev []string, havePrev bool, subject string, class change, index int, prevAt, since, at time.Time) *listVerdict {
 	if !havePrev {
+		if others := w.srv.reg.mayChangeDuring(since, at, w.cfg.Quiet, w.cfg.Expiry, class, subject); len(others) > 0 {
+			return &listVerdict{index: index, msg: m, spoiled: fmt.Sprintf(
+				"the client's first LIST came after other users' changes too (%s), which may have caused it instead: %s",
+				strings.Join(others, ", "), m.String())}
+		}
 		return &listVerdict{ok: true, index: index, msg: m}
 	}
 	var odd []string
-	for _, n := range diff(prev, m.Names) {
+	changed := diff(prev, m.Names)
+	for _, n := range changed {
 		if n == subject {
 			continue
 		}
 		owner := w.srv.reg.ownerOf(n)
 		if owner == 0 || owner == w.serial || w.srv.reg.lastChange(n) != class {
 			odd = append(odd, n)
+		}
+	}
+	// A user the client saw in neither LIST, who left between the two,
+	// came and went unseen.
+	for _, n := range w.srv.reg.leftBetween(prevAt, at) {
+		if n != subject && !slices.Contains(prev, n) && !slices.Contains(m.Names, n) {
+			odd = append(odd, n+" (came and went unseen)")
 		}
 	}
 	if len(odd) == 0 {
@@ -217,9 +241,21 @@ func (w *world) newListWithoutExpiry(alias, subject string) error {
 	return err
 }
 
+// hasReceivedList is a precondition: the client received the LIST that
+// the join of the later of the two aliases caused, naming both. Like the
+// rule it needs, it counts only the LIST that join caused, so that
+// whether it holds never depends on what other scenarios do.
+func (w *world) hasReceivedList(alias, x, y string) error {
+	err := w.newList(alias, y, true, w.cfg.Wait)
+	if f, ok := err.(*engine.Failure); ok {
+		f.Needs = ruleListOnJoin
+	}
+	return err
+}
+
 // listWith waits for a LIST at the client (from any cause) that names
-// every one of the aliases. With needs set it is a precondition.
-func (w *world) listWith(alias, needs string, with ...string) error {
+// every one of the aliases.
+func (w *world) listWith(alias string, with ...string) error {
 	c, err := w.existing(alias)
 	if err != nil {
 		return err
@@ -249,10 +285,7 @@ func (w *world) listWith(alias, needs string, with ...string) error {
 			near = append(near, m)
 		}
 	}
-	if needs == "" {
-		needs = ruleListToJoiner
-	}
-	return &engine.Failure{Expected: "a LIST that names " + strings.Join(names, " and "), Actual: nothing(w.cfg.Wait, near, r.End), Needs: needs}
+	return &engine.Failure{Expected: "a LIST that names " + strings.Join(names, " and "), Actual: nothing(w.cfg.Wait, near, r.End), Needs: ruleListToJoiner}
 }
 
 // okBeforeList checks that after the client's JOIN, J_OK came before any

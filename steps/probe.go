@@ -33,6 +33,12 @@ func (s *Server) Prepare(ctx context.Context, run *engine.State) error {
 		}
 		s.framing, why = f, reason
 	}
+	s.write = s.framing
+	if s.framing == protocol.FramingRaw {
+		// It took the detection's JOIN line; the probe finds out whether
+		// it takes messages without "\n" better.
+		s.write = protocol.FramingLine
+	}
 	run.AddFact(report.Fact{Name: "framing", Value: framingName(s.framing), Detail: why})
 	if s.cfg.Join == JoinBare {
 		run.AddFact(report.Fact{Name: "JOIN", Value: "the bare name (-join bare)", Detail: "the suite sends the name alone where the assignment has \"JOIN <name>, <host>:<port>\""})
@@ -168,23 +174,24 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 	tr := peer.NewTranscript(time.Now())
 	open := func(i int, alias string) (*peer.Conn, string, error) {
 		addr := s.cfg.Addrs[i%len(s.cfg.Addrs)]
-		c, err := peer.Dial(ctx, addr, s.cfg.Wait, peer.Options{Label: alias, Framing: s.framing, Transcript: tr, WriteTimeout: s.cfg.Wait})
+		c, err := peer.Dial(ctx, addr, s.cfg.Wait, s.connOptions(alias, tr))
 		if err != nil {
 			return nil, "", unreachable(addr, s.cfg.Wait, err)
 		}
 		name := alias + randomSuffix()
 		s.reg.claim(name, -1)
+		s.reg.event(name, changeJoin)
 		if err := c.SendFrame(s.joinPayload(name, c)); err != nil {
 			c.Close()
 			return nil, "", &report.Problem{What: addr + " accepted a connection but the suite could not send JOIN: " + err.Error()}
 		}
 		return c, name, nil
 	}
-	a, aName, err := open(0, "probea")
+	a, aName, err := open(0, "prob1")
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer s.leave(a, aName)
 	from := 0
 	r := a.Expect(ctx, s.cfg.Wait, &from, func(m peer.Msg) peer.Verdict {
 		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
@@ -194,6 +201,13 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 	})
 	if !r.Matched() {
 		return s.noAnswer(a, r)
+	}
+	if r.Msg.Kind == protocol.KindError && s.framing == protocol.FramingRaw && s.write == protocol.FramingLine {
+		// A raw server may take the "\n" for part of the name: try
+		// without.
+		s.leave(a, aName)
+		s.write = protocol.FramingRaw
+		return s.probe(ctx, run)
 	}
 	if r.Msg.Kind == protocol.KindError {
 		return &report.Problem{
@@ -206,8 +220,8 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 	a.SetBeating(true)
 	a.StartHeartbeat(s.cfg.Heartbeat, s.imavFrame())
 	okShape := "\"J_OK\""
-	if r.Msg.Shape != 0 && !(s.framing == protocol.FramingRaw && r.Msg.Shape == protocol.ShapeGlued) {
-		okShape = fmt.Sprintf("%q (%s)", r.Msg.Frame, r.Msg.Shape)
+	if shape := s.shapeOf(*r.Msg); shape != 0 {
+		okShape = fmt.Sprintf("%q (%s)", r.Msg.Raw, shape)
 	}
 	run.AddFact(report.Fact{Name: "J_OK", Value: okShape})
 
@@ -224,11 +238,11 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 			}
 		}
 	}
-	b, bName, err := open(1, "probeb")
+	b, bName, err := open(1, "prob2")
 	if err != nil {
 		return err
 	}
-	defer b.Close()
+	defer s.leave(b, bName)
 	fromB := 0
 	if rb := b.Expect(ctx, s.cfg.Wait, &fromB, func(m peer.Msg) peer.Verdict {
 		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
@@ -272,8 +286,8 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 		return false
 	})
 	switch {
-	case relayed != nil && relayed.Shape != 0:
-		run.AddFact(report.Fact{Name: "DATA", Value: fmt.Sprintf("relayed as %q (%s)", relayed.Frame, relayed.Shape), Detail: "read as DATA for every rule but messages.data-shape"})
+	case relayed != nil && s.shapeOf(*relayed) != 0:
+		run.AddFact(report.Fact{Name: "DATA", Value: fmt.Sprintf("relayed as %q (%s)", relayed.Raw, s.shapeOf(*relayed)), Detail: "read as DATA for every rule but messages.data-shape"})
 	case relayed != nil:
 		run.AddFact(report.Fact{Name: "DATA", Value: "relayed as \"DATA <name>: <text>\""})
 	default:
@@ -293,8 +307,6 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 		s.prof.silent = true
 		run.AddFact(report.Fact{Name: "after J_OK", Value: "nothing arrives", Detail: "after J_OK nothing arrives on this connection: LIST and DATA never came; does the server send them elsewhere (another connection, UDP)?"})
 	}
-	_ = a.SendMessage(protocol.Quit())
-	_ = b.SendMessage(protocol.Quit())
 	return nil
 }
 
@@ -349,8 +361,8 @@ func joinAsName(names []string) bool {
 	return false
 }
 
-// imavFrame is IMAV in the run's framing.
+// imavFrame is IMAV as the suite writes it.
 func (s *Server) imavFrame() []byte {
-	b, _ := s.framing.AppendMessage(nil, protocol.Alive())
+	b, _ := s.write.AppendMessage(nil, protocol.Alive())
 	return b
 }

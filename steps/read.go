@@ -70,13 +70,13 @@ func (w *world) origin(m peer.Msg) origin {
 		}
 		return originForeign
 	}
-	if owners := reg.namesIn(m.Frame); len(owners) > 0 {
+	if owners := reg.namesIn(m.Raw); len(owners) > 0 {
 		if slices.Contains(owners, w.serial) {
 			return originOurs
 		}
 		return originForeign
 	}
-	if s := reg.sender(m.Frame); s > 0 && s != w.serial {
+	if reg.sentByOthersOnly(m.Raw, w.serial) {
 		return originForeign
 	}
 	return originOurs
@@ -172,13 +172,19 @@ func (w *world) expectReply(c *client, want protocol.Kind, expected, needs strin
 // server's profile. Glued messages in raw framing are that framing's
 // nature, not a departure.
 func (w *world) noteShape(m peer.Msg) {
-	shape := m.Shape
-	if w.srv.framing == protocol.FramingRaw {
-		shape &^= protocol.ShapeGlued
+	if shape := w.srv.shapeOf(m); shape != 0 && m.Kind != protocol.KindInvalid {
+		w.srv.sawShape(m.Kind.String(), shape, m.Raw)
 	}
-	if shape != 0 && m.Kind != protocol.KindInvalid {
-		w.srv.sawShape(m.Kind.String(), shape, m.Frame)
+}
+
+// shapeOf is m's departure from the grammar's shape, but for being glued
+// to another message where the framing has no delimiter to keep them
+// apart.
+func (s *Server) shapeOf(m peer.Msg) protocol.Shape {
+	if s.framing == protocol.FramingRaw {
+		return m.Shape &^ protocol.ShapeGlued
 	}
+	return m.Shape
 }
 
 // expectData waits for a DATA with text from the user name (in any shape),
@@ -237,7 +243,7 @@ func (w *world) barrierFrom(from, to *client) bool {
 	if from == nil || to == nil || !from.usable() || !to.usable() || !w.srv.prof.relay || from == to && !w.srv.prof.echo {
 		return false
 	}
-	text := fmt.Sprintf("(barrier %d: anything the server sends for earlier messages comes before this)", len(w.barriers)+1)
+	text := fmt.Sprintf("(barrier %d, anything the server sends for earlier messages comes before this)", len(w.barriers)+1)
 	w.barriers[text] = true
 	return peer.Barrier(w.ctx, to.conn, w.cfg.Wait, func() error {
 		return from.send(protocol.Data(from.name, text))

@@ -175,7 +175,7 @@ func (w *world) sendsFlood(alias string, n int) error {
 		var buf []byte
 		for k := 0; k < floodWindow && sent < n; k++ {
 			sent++
-			if buf, err = w.srv.framing.AppendMessage(buf, protocol.Data(c.name, floodText(sent))); err != nil {
+			if buf, err = w.srv.write.AppendMessage(buf, protocol.Data(c.name, floodText(sent))); err != nil {
 				return err
 			}
 		}
@@ -242,7 +242,7 @@ func (w *world) raceJoin(n int) error {
 	w.racers = cs
 	frames := make([][]byte, n)
 	for i, c := range cs {
-		b, err := w.srv.framing.AppendFrame(nil, []byte(w.srv.joinPayload(name, c.conn)))
+		b, err := w.srv.write.AppendFrame(nil, []byte(w.srv.joinPayload(name, c.conn)))
 		if err != nil {
 			return err
 		}

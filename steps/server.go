@@ -31,10 +31,12 @@ type Server struct {
 	reg *registry
 
 	// Set by Prepare, read-only afterwards.
-	framing protocol.Framing
+	framing protocol.Framing // what the server writes
+	write   protocol.Framing // what the suite writes: framing, but lines to a raw server that takes them
 	prof    profile
 
 	serial atomic.Int64 // numbers the scenarios
+	joins  sync.Mutex   // held while a JOIN is on its way: joins never overlap (but in the race)
 
 	mu       sync.Mutex
 	shapes   map[string]*shapeSeen // guarded by mu: shape departures, by kind of message
@@ -62,7 +64,7 @@ type profile struct {
 // New returns the server target for cfg.
 func New(cfg Config) *Server {
 	cfg.fill()
-	return &Server{cfg: cfg, reg: newRegistry(), framing: cfg.Framing, shapes: make(map[string]*shapeSeen)}
+	return &Server{cfg: cfg, reg: newRegistry(), framing: cfg.Framing, write: cfg.Framing, shapes: make(map[string]*shapeSeen)}
 }
 
 // Describe returns the server's address, or the nodes', comma-separated.
@@ -87,10 +89,28 @@ func (s *Server) Start(sc *godog.ScenarioContext, es *engine.Scenario) engine.Wo
 	return w
 }
 
+// connOptions are the options of every connection the suite opens.
+func (s *Server) connOptions(label string, tr *peer.Transcript) peer.Options {
+	o := peer.Options{Label: label, Framing: s.framing, Transcript: tr, WriteTimeout: s.cfg.Wait}
+	if s.write != s.framing {
+		w := s.write
+		o.WriteFraming = &w
+	}
+	return o
+}
+
+// lockJoins takes the run's join lock and returns its release.
+func (s *Server) lockJoins() (unlock func()) {
+	s.joins.Lock()
+	return s.joins.Unlock
+}
+
 // Alive joins a fresh client on every node and expects J_OK or J_ER.
 func (s *Server) Alive(ctx context.Context) error {
+	unlock := s.lockJoins()
+	defer unlock()
 	for i, addr := range s.cfg.Addrs {
-		if err := s.aliveAt(ctx, addr, fmt.Sprintf("alive%d", i)); err != nil {
+		if err := s.aliveAt(ctx, addr, fmt.Sprintf("live%d", i)); err != nil {
 			return err
 		}
 	}
@@ -100,11 +120,14 @@ func (s *Server) Alive(ctx context.Context) error {
 func (s *Server) aliveAt(ctx context.Context, addr, alias string) error {
 	name := alias + randomSuffix()
 	tr := peer.NewTranscript(time.Now())
-	c, err := peer.Dial(ctx, addr, s.cfg.Wait, peer.Options{Label: alias, Framing: s.framing, Transcript: tr, WriteTimeout: s.cfg.Wait})
+	c, err := peer.Dial(ctx, addr, s.cfg.Wait, s.connOptions(alias, tr))
 	if err != nil {
 		return fmt.Errorf("it refuses connections: %w", err)
 	}
-	defer c.Close()
+	// Its coming and going is a presence change like any scenario's.
+	s.reg.claim(name, -1)
+	s.reg.event(name, changeJoin)
+	defer s.leave(c, name)
 	if err := c.SendFrame(s.joinPayload(name, c)); err != nil {
 		return fmt.Errorf("it accepted a connection but the JOIN could not be sent: %w", err)
 	}
@@ -121,8 +144,19 @@ func (s *Server) aliveAt(ctx context.Context, addr, alias string) error {
 		}
 		return fmt.Errorf("it accepted a connection but answered no JOIN within %s", s.cfg.Wait)
 	}
-	_ = c.SendMessage(protocol.Quit())
 	return nil
+}
+
+// leave ends a connection of the suite's own (the probe's, a liveness
+// check's) as a scenario's client ends: QUIT, and a short wait for the
+// server to close, after which its leaving is recorded as settled.
+func (s *Server) leave(c *peer.Conn, name string) {
+	s.reg.event(name, changeQuit)
+	if c.Ended() == nil && c.SendMessage(protocol.Quit()) == nil {
+		c.Wait(context.Background(), s.cfg.Quiet, func(_ []peer.Msg, end error) bool { return end != nil })
+	}
+	c.Close()
+	s.reg.settle(name)
 }
 
 // joinPayload is the JOIN line the suite sends for name on c: the
@@ -169,9 +203,16 @@ func (s *Server) sawDrop(label string) {
 // concurrent use.
 type registry struct {
 	mu     sync.Mutex
-	owner  map[string]int    // guarded by mu: user name -> scenario serial
-	events map[string]change // guarded by mu: user name -> its last presence change
-	lines  map[string]int    // guarded by mu: payload sent -> scenario serial, or -1 if several
+	owner  map[string]int     // guarded by mu: user name -> scenario serial
+	events map[string][]event // guarded by mu: user name -> its presence changes, in order
+	lines  map[string][]int   // guarded by mu: payload sent -> the serials of the scenarios that sent it
+}
+
+// event is a presence change and when the suite made it.
+type event struct {
+	change  change
+	at      time.Time
+	settled bool // the server has acted on it by at (it closed the connection, or had the quiet time)
 }
 
 // change is a kind of presence event: what a LIST transition may show.
@@ -189,7 +230,7 @@ const (
 )
 
 func newRegistry() *registry {
-	return &registry{owner: make(map[string]int), events: make(map[string]change), lines: make(map[string]int)}
+	return &registry{owner: make(map[string]int), events: make(map[string][]event), lines: make(map[string][]int)}
 }
 
 // claim records that scenario serial uses name.
@@ -199,11 +240,13 @@ func (r *registry) claim(name string, serial int) {
 	r.owner[name] = serial
 }
 
-// event records name's latest presence change.
-func (r *registry) event(name string, c change) {
+// event records name's latest presence change, now, and returns when.
+func (r *registry) event(name string, c change) time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events[name] = c
+	now := time.Now()
+	r.events[name] = append(r.events[name], event{change: c, at: now})
+	return now
 }
 
 // ownerOf returns the serial of the scenario that uses name, or 0.
@@ -213,11 +256,81 @@ func (r *registry) ownerOf(name string) int {
 	return r.owner[name]
 }
 
+// settle marks name's latest change as acted on by now, unless it is.
+func (r *registry) settle(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	es := r.events[name]
+	if len(es) == 0 || es[len(es)-1].settled {
+		return
+	}
+	r.events[name] = append(es, event{change: es[len(es)-1].change, at: time.Now(), settled: true})
+}
+
 // lastChange returns name's latest presence change.
 func (r *registry) lastChange(name string) change {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.events[name]
+	if es := r.events[name]; len(es) > 0 {
+		return es[len(es)-1].change
+	}
+	return changeNone
+}
+
+// leftBetween returns the names with a leaving (quit, close, silence)
+// recorded in [from, to].
+func (r *registry) leftBetween(from, to time.Time) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for n, es := range r.events {
+		for _, e := range es {
+			if e.change != changeJoin && !e.settled && !e.at.Before(from) && !e.at.After(to) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// mayChangeDuring returns the names other than not with a presence change
+// of another kind than c whose effect on the server may fall in [from,
+// to]: a join, quit or close takes effect within quiet of the suite's
+// step; a silence within expiry and quiet of it (the server's timeout
+// decides when); a settled change by the time it was recorded.
+func (r *registry) mayChangeDuring(from, to time.Time, quiet, expiry time.Duration, c change, not string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for n, es := range r.events {
+		if n == not {
+			continue
+		}
+		for i, e := range es {
+			end := e.at.Add(quiet)
+			switch {
+			case e.settled:
+				end = e.at
+			case e.change == changeDrop:
+				end = e.at.Add(expiry + quiet)
+			}
+			// A later settled record says the server had acted by then.
+			for _, later := range es[i+1:] {
+				if later.settled && later.at.Before(end) {
+					end = later.at
+					break
+				}
+			}
+			if e.change != c && !e.at.After(to) && !end.Before(from) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // sent records a payload scenario serial sent, unless it is one every
@@ -228,23 +341,27 @@ func (r *registry) sent(payload string, serial int) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if prev, ok := r.lines[payload]; ok && prev != serial {
-		r.lines[payload] = -1
-		return
+	if !slices.Contains(r.lines[payload], serial) {
+		r.lines[payload] = append(r.lines[payload], serial)
 	}
-	r.lines[payload] = serial
 }
 
-// sender returns the serial of the one scenario that sent payload, -1 if
-// several did, or 0 if none did.
-func (r *registry) sender(payload string) int {
+// sentByOthersOnly reports whether payload was sent by some scenario, but
+// not by scenario serial.
+func (r *registry) sentByOthersOnly(payload string, serial int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.lines[payload]
+	senders := r.lines[payload]
+	return len(senders) > 0 && !slices.Contains(senders, serial)
 }
 
-// namesIn returns the serials of the scenarios whose user names appear in
-// frame as words.
+// minTracedName is the shortest name namesIn looks for: a name of one
+// digit ("7", a row of joining.valid-name) would be found in every text
+// that holds a number.
+const minTracedName = 6
+
+// namesIn returns the serials of the scenarios whose user names (of at
+// least minTracedName characters) appear in frame as words.
 func (r *registry) namesIn(frame string) []int {
 	words := strings.FieldsFunc(frame, func(c rune) bool {
 		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_')
@@ -253,6 +370,9 @@ func (r *registry) namesIn(frame string) []int {
 	defer r.mu.Unlock()
 	var out []int
 	for _, w := range words {
+		if len(w) < minTracedName {
+			continue
+		}
 		if s, ok := r.owner[w]; ok && !slices.Contains(out, s) {
 			out = append(out, s)
 		}

@@ -35,8 +35,10 @@ type world struct {
 	racers     []*client          // the clients of the last race
 
 	// marks holds, per user name, where each client's message list stood
-	// when that user's last presence change happened (see markEvent).
-	marks map[string]map[*client]int
+	// when that user's last presence change happened (see markEvent), and
+	// eventAt when it happened.
+	marks   map[string]map[*client]int
+	eventAt map[string]time.Time
 }
 
 const suffixChars = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -157,12 +159,7 @@ func (w *world) dial(alias string) (*client, error) {
 	addr := addrs[w.placed%len(addrs)]
 	w.placed++
 	label := w.label(alias)
-	conn, err := peer.Dial(w.ctx, addr, w.cfg.Wait, peer.Options{
-		Label:        label,
-		Framing:      w.srv.framing,
-		Transcript:   w.tr,
-		WriteTimeout: w.cfg.Wait,
-	})
+	conn, err := peer.Dial(w.ctx, addr, w.cfg.Wait, w.srv.connOptions(label, w.tr))
 	if err != nil {
 		return nil, &engine.NotGraded{Reason: "the suite cannot connect to the server: " + err.Error(), Cause: "refused"}
 	}
@@ -180,6 +177,11 @@ func (w *world) End() {
 	}
 	for _, c := range w.clients {
 		w.setApart(c)
+		if c.joinSent {
+			// Whatever the scenario did to the room, the server has had
+			// its chance to act on by now.
+			w.srv.reg.settle(c.name)
+		}
 	}
 }
 

@@ -1,29 +1,36 @@
-// Package faultproxy builds the broken servers that prove every conformance
-// check can fail, and the legal variations that prove no check fails a
-// server for a choice the assignment leaves open.
+// Package faultproxy builds the servers of the project's self-test: broken
+// servers that prove every conformance check can fail, deviant servers
+// built like the ones students hand in, noisy servers whose traffic must
+// not disturb other scenarios, and the legal variations that prove no
+// check fails a server for a choice the assignment leaves open.
 //
-// It is test tooling: only _test files (of conformance/) import it. A broken
-// server is the reference server behind a rewriting TCP proxy: [Start]
-// listens on 127.0.0.1, dials the real server for every client it accepts,
-// and passes the traffic through a [Fault], which may drop, rewrite or
-// inject frames, see raw byte chunks, or keep one side of a connection open
-// after the other closed. [Mutants] is the catalogue of broken servers, each
-// breaking exactly one rule of the protocol; [Legal] lists the legal
-// variations the suite must pass.
+// It is test tooling: only _test files (of conformance/) import it. A
+// server of the catalogue is the reference server behind a rewriting TCP
+// proxy: [Start] listens on 127.0.0.1, dials the real server for every
+// client it accepts, and passes the traffic through a [Fault], which may
+// drop, rewrite or inject frames, see raw byte chunks, keep one side of a
+// connection open after the other closed, or make the whole server freeze,
+// stop accepting or refuse connections ([Proxy.Freeze],
+// [Proxy.StopAccepting], [Proxy.Refuse]).
 //
-// # Use
+// # The catalogue
 //
-// [Mutant.Start] runs a mutant: a reference server (package chatserver) on
-// 127.0.0.1 behind a proxy. The conformance tests grade each one:
+// [Catalogue] lists every server, in one place. Each [Mutant] says, by
+// rule ID (the features' @rule: tags), exactly how the suite must grade
+// it: the rules it fails (Fails), the rules it leaves not graded (Skips),
+// and, where the fault makes a race of what a scenario can observe, the
+// rules whose outcome is not checked (Maybe); every other rule graded must
+// pass. The level of a rule comes from its feature, never from here.
+// [Mutant.Start] runs one:
 //
-//	for _, m := range faultproxy.Mutants() {
+//	for _, m := range faultproxy.Catalogue() {
 //		srv, err := m.Start(protocol.FramingLine, suiteHeartbeatTimeout)
-//		// grade srv.Addr(): the scenarios of m's rule (m.Group, m.Breaks,
-//		// m.Level) fail, no other does; then srv.Close()
+//		// grade srv.Addr(), compare every rule with m.Fails, m.Skips, m.Maybe
 //	}
 //
-// A Mutant's Note says what else a test needs to know, e.g. which
-// mutants only mean something in line framing (also flagged LineOnly).
+// Adding one is a few lines with the helpers of faults.go: drop a kind of
+// frame (dropWhere), rewrite one (frameHook, rewriteToClient), refuse one
+// (RefuseNames), remember something per session (perSession).
 //
 // # Framing
 //
@@ -39,9 +46,10 @@
 // [Fault.Frame]).
 //
 // [Fault.Raw] replaces frame handling in the client-to-server direction by
-// byte chunks, exactly as read() returned them; Raw faults model servers
-// that treat each read as a message, so they are meaningful in line framing
-// only.
+// byte chunks, exactly as read() returned them, and [Fault.RawToClient]
+// writes the server's frames to the client with no delimiter: together
+// they model servers that treat each read as a message, so they are
+// meaningful in line framing only.
 //
 // # What a session knows
 //
@@ -61,5 +69,5 @@
 // the direction they see, so two hooks of one session may run at once, and
 // hooks of different sessions certainly do: state shared between calls lives
 // in the closure that the Mutant's Fault constructor returns, guarded by a
-// mutex, or in [Session.Vars].
+// mutex (perSession keeps a typed value per session that way).
 package faultproxy

@@ -166,16 +166,50 @@ func refuseNames(refuse func(name string) bool) Fault {
 	})}
 }
 
-// listNames is the previous LIST a session received from the server,
-// kept in Session.Vars under listKey.
-const listKey = "faultproxy.list"
+// perSession keeps a value of type T for each session of one Fault, for
+// hooks that remember something between frames. Hooks of one session run
+// on two goroutines, so the value is only touched inside with, under the
+// lock.
+type perSession[T any] struct {
+	mu sync.Mutex
+	m  map[*Session]*T // guarded by mu
+}
 
-// swapList records names as the session's latest LIST from the server and
-// returns the previous one (nil if none).
-func swapList(s *Session, names []string) []string {
-	prev, _ := s.Vars.Swap(listKey, slices.Clone(names))
-	old, _ := prev.([]string)
-	return old
+// with calls f with s's value (the zero T on first use), under the lock.
+func (ps *perSession[T]) with(s *Session, f func(v *T)) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.m == nil {
+		ps.m = make(map[*Session]*T)
+	}
+	v, ok := ps.m[s]
+	if !ok {
+		v = new(T)
+		ps.m[s] = v
+	}
+	f(v)
+}
+
+// each calls f with every session's value, under the lock.
+func (ps *perSession[T]) each(f func(s *Session, v *T)) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for s, v := range ps.m {
+		f(s, v)
+	}
+}
+
+// lastList keeps, per session, the previous LIST the session received
+// from the server.
+type lastList struct{ perSession[[]string] }
+
+// swap records names as s's latest LIST and returns the previous one (nil
+// if none).
+func (l *lastList) swap(s *Session, names []string) (prev []string) {
+	l.with(s, func(v *[]string) {
+		prev, *v = *v, slices.Clone(names)
+	})
+	return prev
 }
 
 // hasUpper reports whether name has an upper-case ASCII letter.

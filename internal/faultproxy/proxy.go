@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatspec/chatspec/protocol"
@@ -90,6 +91,18 @@ type Fault struct {
 	// KeepAlive is the IMAV interval of ghosts and of upstreams kept alive.
 	// Zero means DefaultKeepAlive.
 	KeepAlive time.Duration
+
+	// RawToClient writes to the client the payloads of frames with no
+	// delimiter, several in one write when they come together: a server
+	// that writes raw bytes (see protocol.FramingRaw). Meaningful in line
+	// framing only.
+	RawToClient bool
+
+	// ClientGone, if set, is called when a session's client has closed its
+	// connection (or it failed) while the server's side was still open,
+	// on the session's ToServer goroutine: where a broken server trips
+	// over a vanished client.
+	ClientGone func(s *Session)
 }
 
 func (f *Fault) keepAlive() time.Duration {
@@ -108,12 +121,31 @@ type Proxy struct {
 	done     chan struct{} // closed by Close
 	wg       sync.WaitGroup
 
+	frozen atomic.Bool   // Freeze: nothing is forwarded any more
+	hung   chan struct{} // closed by StopAccepting
+	hang   sync.Once
+
 	mu       sync.Mutex
 	closed   bool                  // guarded by mu
 	nextID   int                   // guarded by mu
 	sessions map[*Session]struct{} // live sessions; guarded by mu
 	ghosts   []net.Conn            // guarded by mu
+	held     []net.Conn            // guarded by mu: connections accepted after StopAccepting, never served
 }
+
+// Freeze makes the proxy forward nothing more, in either direction, on
+// any session, old or new, while it still accepts connections: a server
+// whose one reading thread died.
+func (p *Proxy) Freeze() { p.frozen.Store(true) }
+
+// StopAccepting makes the proxy serve no new connection: the kernel still
+// completes them (the listener stays open), but nobody reads or answers:
+// a server whose accept thread died. Sessions already open go on.
+func (p *Proxy) StopAccepting() { p.hang.Do(func() { close(p.hung) }) }
+
+// Refuse closes the proxy's listener, so that new connections are
+// refused: a server that crashed but for the connections it holds.
+func (p *Proxy) Refuse() { _ = p.ln.Close() }
 
 // Start listens on 127.0.0.1:0 and proxies every connection it accepts to
 // upstream, framed as f, through fault. It joins fault.Ghosts on upstream
@@ -129,6 +161,7 @@ func Start(upstream string, f protocol.Framing, fault Fault) (*Proxy, error) {
 		fault:    fault,
 		ln:       ln,
 		done:     make(chan struct{}),
+		hung:     make(chan struct{}),
 		sessions: make(map[*Session]struct{}),
 	}
 	for _, name := range fault.Ghosts {
@@ -166,10 +199,13 @@ func (p *Proxy) Close() error {
 	for s := range p.sessions {
 		sessions = append(sessions, s)
 	}
-	ghosts := p.ghosts
+	ghosts := append(p.ghosts, p.held...)
 	p.mu.Unlock()
 
 	err := p.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // Refuse closed it
+	}
 	for _, s := range sessions {
 		s.Close()
 	}
@@ -213,6 +249,14 @@ func (p *Proxy) acceptLoop() {
 			continue
 		}
 		backoff = 0
+		select {
+		case <-p.hung:
+			p.mu.Lock()
+			p.held = append(p.held, c)
+			p.mu.Unlock()
+			continue
+		default:
+		}
 		up, err := net.DialTimeout("tcp", p.upstream, dialTimeout)
 		if err != nil {
 			// The client sees its connection close at once, as if the

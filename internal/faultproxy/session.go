@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -20,18 +21,19 @@ type Session struct {
 	// ID numbers the sessions of a proxy from 1, in accept order.
 	ID int
 
-	// Vars is scratch space for a Fault's hooks, per session (sync.Map is
-	// safe for concurrent use).
-	Vars sync.Map
-
 	p        *Proxy
-	client   net.Conn // the accepted connection
-	upstream net.Conn // the connection to the server
+	opened   time.Time // when the proxy accepted the client
+	client   net.Conn  // the accepted connection
+	upstream net.Conn  // the connection to the server
 	done     chan struct{}
 
 	closeOnce, clientOnce, upstreamOnce sync.Once
 	pumps                               atomic.Int32 // goroutines still running
 	keepUpstream, keepClient            atomic.Bool
+	fromClient                          atomic.Int64 // bytes read from the client
+	lastFromClient                      atomic.Int64 // unix nanoseconds of the last read from the client
+	clientLeft                          atomic.Bool  // the client's side has ended
+	serverLeft                          atomic.Bool  // the server's side has ended
 
 	wmu [2]sync.Mutex // wmu[ToServer] serialises writes to upstream, wmu[ToClient] to client
 
@@ -55,7 +57,7 @@ type request struct {
 const maxPending = 256
 
 func newSession(p *Proxy, id int, client, upstream net.Conn) *Session {
-	s := &Session{ID: id, p: p, client: client, upstream: upstream, done: make(chan struct{})}
+	s := &Session{ID: id, p: p, opened: time.Now(), client: client, upstream: upstream, done: make(chan struct{})}
 	s.pumps.Store(2)
 	s.keepUpstream.Store(p.fault.KeepUpstreamOnClose)
 	s.keepClient.Store(p.fault.KeepClientOnUpstreamClose)
@@ -133,15 +135,47 @@ func (s *Session) pumpDone() {
 	s.p.wg.Done()
 }
 
+// ClientLeft reports whether the client's side of the session has ended.
+func (s *Session) ClientLeft() bool { return s.clientLeft.Load() }
+
+// FromClient returns how many bytes the client has sent so far.
+func (s *Session) FromClient() int64 { return s.fromClient.Load() }
+
+// countingReader counts the bytes read from a session's client.
+type countingReader struct{ s *Session }
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.s.client.Read(p)
+	if n > 0 {
+		r.s.fromClient.Add(int64(n))
+		r.s.lastFromClient.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// SilentFor returns how long the client has sent nothing (since it
+// connected, if it never sent anything).
+func (s *Session) SilentFor() time.Duration {
+	last := s.lastFromClient.Load()
+	if last == 0 {
+		return time.Since(s.opened)
+	}
+	return time.Since(time.Unix(0, last))
+}
+
 // pumpToServer runs on the session's ToServer goroutine.
 func (s *Session) pumpToServer() {
 	defer s.pumpDone()
 	if raw := s.p.fault.Raw; raw != nil {
 		s.rawLoop(raw)
 	} else {
-		s.frameLoop(ToServer, s.client)
+		s.frameLoop(ToServer, countingReader{s})
 	}
-	// The client has gone.
+	// The client has gone, on its own or because the server went first.
+	s.clientLeft.Store(true)
+	if gone := s.p.fault.ClientGone; gone != nil && !s.serverLeft.Load() {
+		gone(s)
+	}
 	if !s.keepUpstream.Load() {
 		s.closeUpstream()
 		return
@@ -155,6 +189,7 @@ func (s *Session) pumpToServer() {
 func (s *Session) pumpToClient() {
 	defer s.pumpDone()
 	s.frameLoop(ToClient, s.upstream)
+	s.serverLeft.Store(true)
 	// The server has gone: close our end too, so that a kept-alive
 	// upstream fails its next write at once.
 	s.closeUpstream()
@@ -166,7 +201,7 @@ func (s *Session) pumpToClient() {
 // frameLoop reads frames from one side and handles each until that side
 // ends. A write error on the other side does not end it: the Keep flags
 // decide when a session ends, and a closed side makes the read fail.
-func (s *Session) frameLoop(dir Direction, from net.Conn) {
+func (s *Session) frameLoop(dir Direction, from io.Reader) {
 	r := s.p.framing.NewReader(from, maxFrame)
 	for {
 		line, err := r.ReadFrame()
@@ -181,8 +216,11 @@ func (s *Session) frameLoop(dir Direction, from net.Conn) {
 	}
 }
 
-// handle passes one frame through the Fault.
+// handle passes one frame through the Fault; a frozen proxy drops it.
 func (s *Session) handle(dir Direction, line string) {
+	if s.p.frozen.Load() {
+		return
+	}
 	if dir == ToServer {
 		s.beginFrame(line)
 		defer s.endFrame()
@@ -200,8 +238,8 @@ func (s *Session) handle(dir Direction, line string) {
 func (s *Session) rawLoop(hook func(*Session, []byte) []byte) {
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := s.client.Read(buf)
-		if n > 0 {
+		n, err := countingReader{s}.Read(buf)
+		if n > 0 && !s.p.frozen.Load() {
 			if out := hook(s, bytes.Clone(buf[:n])); len(out) > 0 {
 				_ = s.write(ToServer, out)
 			}
@@ -235,11 +273,15 @@ func (s *Session) send(dir Direction, lines []string) error {
 	if len(lines) == 0 {
 		return nil
 	}
+	f := s.p.framing
+	if dir == ToClient && s.p.fault.RawToClient {
+		f = protocol.FramingRaw
+	}
 	var buf []byte
 	for _, l := range lines {
 		// A payload too large for a writeUTF frame is dropped: AppendFrame
 		// then returns buf unchanged.
-		buf, _ = s.p.framing.AppendFrame(buf, []byte(l))
+		buf, _ = f.AppendFrame(buf, []byte(l))
 	}
 	if dir == ToServer {
 		s.noteSent(lines)
