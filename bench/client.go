@@ -34,6 +34,7 @@ const maxOrderSlots = 16 << 20
 type client struct {
 	r        *run
 	index    int
+	node     int // the index in run.addrs of the server it joined
 	name     string
 	conn     net.Conn
 	send     *sender                // this client's sender, or nil
@@ -130,6 +131,9 @@ func (c *client) data(m protocol.Message) {
 		return
 	}
 	r.lat.record(c.index, now-st.sent)
+	if r.nodes != nil {
+		r.nodes[c.node].lat.record(c.index, now-st.sent)
+	}
 	c.received.Add(1)
 	if c.next != nil {
 		// A server reads each sender's connection in order, so a skipped

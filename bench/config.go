@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chatspec/chatspec/protocol"
@@ -10,7 +11,9 @@ import (
 // Config describes one load run. The zero value of each field other than
 // Addr means its documented default.
 type Config struct {
-	// Addr is the server's host:port.
+	// Addr is the server's host:port, or the host:port of each node of a
+	// cluster separated by commas: client i then joins the (i mod n)-th,
+	// and the Result has figures per node.
 	Addr string `json:"addr"`
 	// Framing is how messages are delimited; the zero value is
 	// protocol.FramingLine.
@@ -74,6 +77,21 @@ type Config struct {
 	// Progress, when set, is called every Interval from the run's sampling
 	// goroutine with the newest sample and the run's phase.
 	Progress func(Progress) `json:"-"`
+	// Phase, when set, is called as the run enters each phase (join,
+	// settle, idle, warmup, load, drain), on the run's goroutine, which
+	// waits for it: a caller can read the server's own counters there.
+	Phase func(phase string) `json:"-"`
+}
+
+// addrs returns the addresses in Addr.
+func (c Config) addrs() []string {
+	var all []string
+	for a := range strings.SplitSeq(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			all = append(all, a)
+		}
+	}
+	return all
 }
 
 // MinSize is the smallest DATA text Size: the stamp that carries the send
@@ -81,7 +99,7 @@ type Config struct {
 const MinSize = stampLen
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Addr == "" {
+	if len(c.addrs()) == 0 {
 		return c, fmt.Errorf("bench: no server address")
 	}
 	def := func(v *int, d int) {

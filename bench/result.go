@@ -52,6 +52,8 @@ type Result struct {
 	RSSEnd       int64 `json:"rss_end"`        // after the drain
 	RSSPerClient int64 `json:"rss_per_client"` // (RSSJoined-RSSBefore)/Joined
 
+	Nodes []NodeResult `json:"nodes,omitempty"` // per address, when Config.Addr has several
+
 	Interrupted bool     `json:"interrupted"` // the context ended the run early
 	Notes       []string `json:"notes,omitempty"`
 	Samples     []Sample `json:"samples"`

@@ -39,6 +39,8 @@ type run struct {
 
 	lat     histogram // DATA latency, recorded by reader goroutines
 	joinLat histogram // dial to J_OK, recorded by join workers
+	addrs   []string  // the servers: client i joins addrs[i%len(addrs)]
+	nodes   []nodeLat // per address when there are several, else nil
 
 	phase   atomic.Pointer[string]
 	joined  atomic.Int64
@@ -86,11 +88,20 @@ func newRun(cfg Config) *run {
 	for i := range r.senders {
 		r.senders[i] = &sender{index: i, name: r.name(i), wake: make(chan struct{}, 1)}
 	}
+	r.addrs = cfg.addrs()
+	if len(r.addrs) > 1 {
+		r.nodes = make([]nodeLat, len(r.addrs))
+	}
 	r.setPhase("join")
 	return r
 }
 
-func (r *run) setPhase(p string) { r.phase.Store(&p) }
+func (r *run) setPhase(p string) {
+	r.phase.Store(&p)
+	if r.cfg.Phase != nil {
+		r.cfg.Phase(p)
+	}
+}
 
 func (r *run) name(i int) string { return "c" + r.tag + "_" + strconv.Itoa(i) }
 
@@ -287,13 +298,15 @@ func (r *run) join(ctx context.Context, i int) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	node := i % len(r.addrs)
+	conn, err := d.DialContext(ctx, "tcp", r.addrs[node])
 	if err != nil {
 		return fmt.Errorf("client %d: %w", i, err)
 	}
 	c := &client{
 		r:       r,
 		index:   i,
+		node:    node,
 		name:    r.name(i),
 		conn:    conn,
 		verdict: make(chan error, 1),
@@ -308,7 +321,7 @@ func (r *run) join(ctx context.Context, i int) error {
 	}
 	r.readers.Add(1)
 	go c.read()
-	join, err := cfg.Framing.AppendMessage(nil, protocol.Join(c.name, cfg.Addr))
+	join, err := cfg.Framing.AppendMessage(nil, protocol.Join(c.name, r.addrs[node]))
 	if err == nil {
 		_, err = conn.Write(join)
 	}
@@ -383,7 +396,14 @@ func (r *run) load(ctx context.Context, res *Result) {
 		}
 	}
 	h0, d0, s0, t0 := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
+	n0 := r.nodeMarks()
 	loadStart := t0
+	warmup := cfg.Warmup > 0 && cfg.Messages <= 0
+	if warmup {
+		r.setPhase("warmup")
+	} else {
+		r.setPhase("load")
+	}
 	var wg sync.WaitGroup
 	for _, s := range r.senders {
 		c := r.clients[s.index].Load()
@@ -401,16 +421,16 @@ func (r *run) load(ctx context.Context, res *Result) {
 		wg.Wait()
 		close(allDone)
 	}()
-	if cfg.Warmup > 0 && cfg.Messages <= 0 {
-		r.setPhase("warmup")
+	if warmup {
 		select {
 		case <-time.After(cfg.Warmup):
 		case <-ctx.Done():
 		case <-allDone:
 		}
 		h0, d0, s0, t0 = r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
+		n0 = r.nodeMarks()
+		r.setPhase("load")
 	}
-	r.setPhase("load")
 	var limit <-chan time.Time
 	if cfg.Messages <= 0 {
 		limit = time.After(cfg.Duration)
@@ -427,6 +447,7 @@ func (r *run) load(ctx context.Context, res *Result) {
 	if cfg.Messages <= 0 {
 		h1, d1, s1, t1 := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
 		r.fillLoad(res, h1.sub(h0), d1-d0, s1-s0, t1.Sub(t0))
+		r.fillNodes(res, n0, t1.Sub(t0))
 	}
 	close(r.stopSend)
 	wg.Wait()
@@ -434,6 +455,7 @@ func (r *run) load(ctx context.Context, res *Result) {
 		r.drainWait(ctx)
 		h1, d1, s1, t1 := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
 		r.fillLoad(res, h1.sub(h0), d1-d0, s1-s0, t1.Sub(t0))
+		r.fillNodes(res, n0, t1.Sub(t0))
 	}
 }
 

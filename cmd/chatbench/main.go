@@ -9,6 +9,12 @@
 //	          [-join-rate 0] [-pid PID] [-json] [-soak D] [-baseline] [-lines 16]
 //	chatbench -server reference ...   (start the reference server in-process)
 //	chatbench -baseline ...            (the minimal fan-out server alone)
+//	chatbench -addr host:4242,host:4243,host:4244 [-nats nats://host:4222] ...
+//	                                   (the nodes of a cluster)
+//
+// With several addresses, client i joins the (i mod n)-th and the figures
+// come per node too; with -nats, chatbench also asks the nodes (through
+// NATS) what they spent in NATS round trips during the load.
 //
 // With -baseline and a target (-addr or -server), the same load is run
 // against the target and then against the in-process baseline fan-out
@@ -46,7 +52,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg bench.Config
-	fs.StringVar(&cfg.Addr, "addr", "", "server `host:port` to measure")
+	fs.StringVar(&cfg.Addr, "addr", "", "server `host:port` to measure, or the nodes of a cluster separated by commas (clients spread over them)")
+	natsURL := fs.String("nats", "", "with the nodes of a cluster: their NATS `url`, to report what the nodes spent in NATS round trips")
+	clusterRoom := fs.String("cluster-room", "chat", "with -nats: the cluster's room `name`")
 	server := fs.String("server", "", "start a server in-process and measure it: `reference`")
 	baseline := fs.Bool("baseline", false, "also measure the in-process baseline fan-out server with the same load, and give ratios")
 	lines := fs.Int("lines", 16, "baseline: most lines per write `n` (1 = one write call per line per client)")
@@ -109,6 +117,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	probe := withProbe(&cfg, *natsURL, *clusterRoom)
 	var target *bench.Result
 	switch {
 	case *server != "":
@@ -144,10 +153,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		endProgress(stderr, cfg.Progress != nil)
 	}
 
+	var costs []NodeCost
+	if probe != nil {
+		c, err := probe.costs()
+		if err != nil {
+			return fmt.Errorf("-nats: %w", err)
+		}
+		costs = c
+	}
 	out := struct {
 		Target   *bench.Result `json:"target,omitempty"`
 		Baseline *bench.Result `json:"baseline,omitempty"`
-	}{target, base}
+		Cluster  []NodeCost    `json:"cluster,omitempty"`
+	}{target, base, costs}
 	if *save != "" {
 		b, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
@@ -173,7 +191,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	return bench.WriteTable(stdout, target, base)
+	if err := bench.WriteTable(stdout, target, base); err != nil {
+		return err
+	}
+	if target != nil && len(target.Nodes) > 0 {
+		fmt.Fprintln(stdout, "\nper node (clients joined through each address):")
+		if err := bench.WriteNodes(stdout, target); err != nil {
+			return err
+		}
+	}
+	if costs != nil {
+		fmt.Fprintln(stdout, "\nNATS, per node, during the load:")
+		return writeCosts(stdout, costs)
+	}
+	return nil
 }
 
 // runReference measures the reference server started in this process.

@@ -4,12 +4,22 @@
 //
 //	chatserver [-addr :4242] [-heartbeat-timeout 2m] [-framing line|utf]
 //	           [-max-clients 0] [-log-level info]
+//	           [-cluster nats://host:4222[,...] | -cluster embedded
+//	            [-nats-addr 127.0.0.1:4222] [-nats-store DIR]]
+//	           [-node NAME] [-cluster-room chat] [-node-timeout 10s] [-cluster-replicas 1]
 //
 // It prints "chatserver: listening on <address>" on standard output once it
 // accepts connections, and logs to standard error (every request and
 // response with -log-level debug). SIGINT or SIGTERM stops it: it stops
 // accepting, closes every connection after writing what is queued for it
 // (at most a few seconds), and exits with status 0.
+//
+// With -cluster, the server is one node of a cluster of servers sharing one
+// room through NATS JetStream (package chatcluster): "-cluster
+// nats://host:4222" joins through an existing NATS server, "-cluster
+// embedded" starts a NATS server with JetStream inside this node first and
+// prints the URL the other nodes give to -cluster. Without -cluster no NATS
+// code runs.
 package main
 
 import (
@@ -59,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxClients, "max-clients", 0, "most joined clients at once; 0 means unlimited")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	var cl clusterFlags
+	cl.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -74,11 +86,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.MaxClients < 0 {
 		return fmt.Errorf("-max-clients must be 0 or more, not %d", cfg.MaxClients)
 	}
+	if err := cl.check(fs, cfg.HeartbeatTimeout); err != nil {
+		return err
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if cl.url != "" {
+		leave, err := cl.join(ctx, l.Addr(), &cfg, stdout)
+		if err != nil {
+			l.Close()
+			return err
+		}
+		defer leave()
 	}
 	srv := chatserver.New(cfg)
 	fmt.Fprintf(stdout, "chatserver: listening on %s (framing %s)\n", l.Addr(), cfg.Framing)

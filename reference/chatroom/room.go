@@ -57,13 +57,18 @@ type Outbox interface {
 	SendList(frame []byte)
 }
 
-// Member is one client in the room. Set Name, Addr, Remote and Out before
-// [Room.Join]; they must not change afterwards.
+// Member is one client in the room. Set Name, Addr, Remote, Out and
+// Disconnect before [Room.Join]; they must not change afterwards.
 type Member struct {
 	Name   string // the user name, unique in the room
 	Addr   string // "host:port" from the client's JOIN line, or ""
 	Remote string // the connection's remote address, "ip:port"
 	Out    Outbox // where this member's frames go
+	// Disconnect, if set, ends the member's connection. A Room never calls
+	// it; a room shared by several servers (package chatcluster) does, never
+	// holding a lock, when the member must go without asking: when the
+	// cluster has declared the member's server dead.
+	Disconnect func()
 
 	joined        time.Time    // written once by Join under Room.mu; read-only after
 	lastHeartbeat atomic.Int64 // unix nanoseconds of the last sign of life
@@ -222,6 +227,11 @@ func (r *Room) Say(m *Member, text string) error {
 	}
 	return nil
 }
+
+// Reply queues frame, an answer to m's own request, to m alone. The room
+// queues everything under its lock before its methods return, so a reply
+// always follows what m's earlier calls queued.
+func (r *Room) Reply(m *Member, frame []byte) { m.Out.Send(frame) }
 
 // changedLocked sends the LIST after a membership change, or defers it if
 // pacing asks. r.mu must be held.

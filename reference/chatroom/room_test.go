@@ -432,3 +432,17 @@ func TestListPacingDataFlushes(t *testing.T) {
 	r.FlushList() // the scheduled flush finds nothing due
 	check(t, "alice", a.take())
 }
+
+func TestReplyGoesToTheMemberAlone(t *testing.T) {
+	r := New(Config{})
+	alice, a := join(t, r, "alice")
+	_, b := join(t, r, "bob")
+	a.take()
+	b.take()
+	if err := r.Say(alice, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	r.Reply(alice, []byte("J_ER 401: unknown command\n"))
+	check(t, "alice", a.take(), "DATA alice: hi", "J_ER 401: unknown command")
+	check(t, "bob", b.take(), "DATA alice: hi")
+}

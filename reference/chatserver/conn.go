@@ -225,7 +225,7 @@ func (c *conn) join(m protocol.Message, perr error) (endReason, bool) {
 		c.replyCode(protocol.CodeAlreadyJoined)
 		return 0, false
 	}
-	mem := &chatroom.Member{Name: m.Name, Addr: m.Addr, Remote: c.remote, Out: c.out}
+	mem := &chatroom.Member{Name: m.Name, Addr: m.Addr, Remote: c.remote, Out: c.out, Disconnect: c.abort}
 	err := s.room.Join(mem, time.Now())
 	switch {
 	case err == nil:
@@ -239,6 +239,8 @@ func (c *conn) join(m protocol.Message, perr error) (endReason, bool) {
 	case errors.Is(err, chatroom.ErrFull), errors.Is(err, chatroom.ErrClosed):
 		c.replyCode(protocol.CodeServerFull)
 		return endFull, true
+	case errors.Is(err, ErrUnavailable):
+		c.reply(protocol.CodeServerFull, unavailableText)
 	default:
 		c.replyCode(protocol.CodeOf(err))
 	}
@@ -258,6 +260,10 @@ func (c *conn) data(m protocol.Message, perr error) {
 		c.replyCode(protocol.CodeOf(perr))
 	default:
 		if err := c.srv.room.Say(c.member, m.Text); err != nil {
+			if errors.Is(err, ErrUnavailable) {
+				c.reply(protocol.CodeServerFull, unavailableText)
+				return
+			}
 			c.replyCode(sayCode(err))
 			return
 		}
@@ -283,7 +289,7 @@ func (c *conn) replyCode(code protocol.Code) {
 		return
 	}
 	c.logResponse(protocol.Error(code, code.Text()))
-	c.out.Send(frame)
+	c.send(frame)
 }
 
 // reply queues "J_ER <code>: <text>" to this connection.
@@ -294,6 +300,17 @@ func (c *conn) reply(code protocol.Code, text string) {
 		frame = c.srv.errFrames[protocol.CodeBadCommand]
 	}
 	c.logResponse(msg)
+	c.send(frame)
+}
+
+// send queues a reply to this connection's own request: through the room
+// once joined, so that it follows what the connection's earlier requests
+// made the room send it (a cluster room delivers those later).
+func (c *conn) send(frame []byte) {
+	if c.member != nil {
+		c.srv.room.Reply(c.member, frame)
+		return
+	}
 	c.out.Send(frame)
 }
 

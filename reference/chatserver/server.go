@@ -112,6 +112,12 @@ type Config struct {
 	// Logger receives the server's log: every request and response at
 	// debug level, joins and leaves at info. Nil discards.
 	Logger *slog.Logger
+	// Room, if set, makes the room the server's clients join, from the
+	// settings the server would give a room of its own (Framing, MaxClients,
+	// LIST pacing with the server's timer). New calls it once. Nil means
+	// chatroom.New: a room in this process. A room shared by several servers
+	// over NATS (package chatcluster) plugs in here.
+	Room func(chatroom.Config) Room
 }
 
 // Server is a chat server. Create it with [New]; serve with [Server.Serve]
@@ -119,7 +125,7 @@ type Config struct {
 type Server struct {
 	cfg       Config                   // read-only after New, defaults filled in
 	log       *slog.Logger             // read-only after New
-	room      *chatroom.Room           // safe for concurrent use
+	room      Room                     // safe for concurrent use
 	errFrames map[protocol.Code][]byte // read-only after New: J_ER frames with the default texts
 	bufs      sync.Pool                // *[]byte write buffers of writeBufferSize
 	slices    sync.Pool                // *[][]byte frame slices of idle outboxes
@@ -168,12 +174,17 @@ func New(cfg Config) *Server {
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 	}
-	s.room = chatroom.New(chatroom.Config{
+	rc := chatroom.Config{
 		Framing:            cfg.Framing,
 		MaxMembers:         cfg.MaxClients,
 		ListBytesPerSecond: listBytesPerSecond,
 		ScheduleList:       s.scheduleList,
-	})
+	}
+	if cfg.Room != nil {
+		s.room = cfg.Room(rc)
+	} else {
+		s.room = chatroom.New(rc)
+	}
 	s.readers.New = s.newFrameReader
 	s.bufs.New = func() any { b := make([]byte, 0, writeBufferSize); return &b }
 	for _, c := range protocol.Codes() {
@@ -210,7 +221,7 @@ func (s *Server) flushList() {
 // Room returns the server's room, for inspection (who is joined, since
 // when, last heartbeat). Joining or leaving through it bypasses the
 // connections; do not.
-func (s *Server) Room() *chatroom.Room { return s.room }
+func (s *Server) Room() Room { return s.room }
 
 // Serve accepts connections on l and serves each on its own goroutines
 // until Close or Shutdown, when it returns ErrServerClosed. Any other
