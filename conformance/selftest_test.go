@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,7 +119,7 @@ func grade(t testing.TB, m faultproxy.Mutant, f protocol.Framing, p pass) (*repo
 		cfg.Join = steps.JoinBare
 	}
 	opts := engine.Options{Tags: p.tags, Concurrency: m.Concurrency}
-	rep, err := engine.Run(context.Background(), engine.Suite{Name: "server", Features: features.FS, Order: features.Order(), Target: steps.New(cfg)}, opts)
+	rep, err := engine.Run(context.Background(), ServerSuite(cfg), opts)
 	if err != nil {
 		t.Fatalf("%s: %v", m.Name, err)
 	}
@@ -200,7 +198,7 @@ func selected(t *testing.T) []faultproxy.Mutant {
 // not the suite's self-test.
 func skipWhenGrading(t *testing.T) {
 	t.Helper()
-	if *addr != "" {
+	if serverFlags.Addr != "" {
 		t.Skip("grading the server at -addr; the suite's self-tests run without -addr")
 	}
 }
@@ -320,6 +318,3 @@ func TestNoisyServerIsGradedTheSameEveryTime(t *testing.T) {
 	}
 	t.Logf("%s: %d rules, the same outcome in 10 runs", noisy.Name, len(first))
 }
-
-var _ = fmt.Sprint
-var _ = strings.Contains

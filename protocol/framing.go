@@ -42,17 +42,17 @@ func (f Framing) String() string {
 	return fmt.Sprintf("Framing(%d)", uint8(f))
 }
 
-// Set parses "line", "utf" or "raw", so that *Framing is a flag.Value.
+// Set parses "line" or "utf", so that *Framing is a flag.Value for a
+// peer that speaks the protocol. FramingRaw is not a choice a speaker
+// makes: a grader that reads such peers sets it itself.
 func (f *Framing) Set(s string) error {
 	switch s {
 	case "line":
 		*f = FramingLine
 	case "utf":
 		*f = FramingUTF
-	case "raw":
-		*f = FramingRaw
 	default:
-		return fmt.Errorf("protocol: unknown framing %q (want line, utf or raw)", s)
+		return fmt.Errorf("protocol: unknown framing %q (want line or utf)", s)
 	}
 	return nil
 }
