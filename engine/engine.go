@@ -125,6 +125,12 @@ type Options struct {
 	// Godog holds godog's own output options (Format and Output), for
 	// step-by-step output of each scenario; nil prints none.
 	Godog *godog.Options
+	// Revive, if set, is called when the target stops working: if it
+	// brings the target back (a grader restarts a crashed server) and
+	// returns nil, the run goes on, the scenario that killed it failed
+	// and the death recorded in the report's findings; otherwise the run
+	// stops as it would without Revive.
+	Revive func(ctx context.Context) error
 }
 
 // DefaultConcurrency is Options.Concurrency when zero.
@@ -208,6 +214,7 @@ type runner struct {
 	retry     []*pickle           // guarded by mu: inconclusive, to run again
 	suiteErrs []error             // guarded by mu
 	dead      *report.Problem     // guarded by mu: the target stopped working
+	revived   []report.Problem    // guarded by mu: deaths that Options.Revive undid
 	aliveAt   time.Duration       // guarded by mu: when the target was last seen working
 	checkMu   sync.Mutex          // serialises liveness checks
 
@@ -395,12 +402,32 @@ func (r *runner) checkAlive(ctx context.Context, p *pickle, alone bool) {
 	if ctx.Err() != nil {
 		return
 	}
-	r.dead = &report.Problem{
+	death := &report.Problem{
 		What:   fmt.Sprintf("it stopped answering during or just after %q (%v)", p.res.Name, err),
 		Hint:   "Look at the server's output for an exception at that moment. Every scenario from then on is not graded, not failed.",
 		During: p.res.Name,
 		At:     now,
 	}
+	if r.opts.Revive != nil {
+		r.mu.Unlock()
+		rerr := r.opts.Revive(ctx)
+		r.mu.Lock()
+		if rerr == nil {
+			death.Hint = "It was restarted, and the run went on."
+			r.revived = append(r.revived, *death)
+			if res, ok := r.results[p]; ok && alone && res.res.Outcome == report.Passed {
+				res.res.Outcome = report.Failed
+				res.res.Expected = "the target still works after this scenario"
+				res.res.Actual = "it stopped answering right after it (" + err.Error() + "), and was restarted"
+				res.res.Step = "(the check after the scenario)"
+			}
+			r.aliveAt = time.Since(r.start)
+			r.progress.linef("the target stopped answering after %q and was restarted", p.res.Name)
+			return
+		}
+		death.Hint += " Restarting it failed: " + rerr.Error()
+	}
+	r.dead = death
 	for q, res := range r.results {
 		switch {
 		case q == p && alone && res.res.Outcome == report.Passed:
@@ -434,6 +461,9 @@ func (r *runner) finish() {
 		r.rep.Scenarios = append(r.rep.Scenarios, res)
 	}
 	r.rep.Stopped = r.dead
+	for _, d := range r.revived {
+		r.rep.Findings = append(r.rep.Findings, report.Finding{Title: "The target " + d.What, Detail: d.Hint, Failed: 1})
+	}
 	r.mu.Unlock()
 	for i := range r.rep.Scenarios {
 		s := &r.rep.Scenarios[i]

@@ -284,3 +284,26 @@ func TestPerScenarioCost(t *testing.T) {
 	}
 	t.Logf("%d scenarios in %s", len(rep.Scenarios), time.Since(start))
 }
+
+func TestReviveGoesOn(t *testing.T) {
+	f := &fakeTarget{}
+	revived := 0
+	opts := Options{Revive: func(context.Context) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.dead = false
+		revived++
+		return nil
+	}}
+	rep, err := Run(context.Background(), fakeSuite(f), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(rep)
+	if got["it crashes the target"] != report.Warned || got["it runs after the crash"] != report.Passed {
+		t.Errorf("outcomes %v: want the crash warned and the scenario after it passed", got)
+	}
+	if revived != 1 || rep.Stopped != nil || len(rep.Findings) == 0 {
+		t.Errorf("revived %d times, stopped %+v, findings %+v; want one revival, no stop, a finding", revived, rep.Stopped, rep.Findings)
+	}
+}

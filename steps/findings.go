@@ -40,7 +40,7 @@ func (s *Server) Finish(rep *report.Report) {
 		})
 	}
 	s.mu.Unlock()
-	rep.Findings = findings(rep)
+	rep.Findings = append(rep.Findings, findings(rep)...)
 }
 
 // findings groups the scenarios that did not pass by root cause: the
