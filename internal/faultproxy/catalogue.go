@@ -1099,7 +1099,7 @@ func legal() []Mutant {
 	}
 	return []Mutant{
 		{
-			Name: "crlf-endings", Does: `ends every line it sends in "\r\n"`, Legal: true, LineOnly: true,
+			Name: "crlf-endings", Does: `ends every line it sends in "\r\n"`, Legal: true, LineOnly: true, Heavy: true,
 			Fault: rewriteToClient(func(_ *Session, _ protocol.Message, _ error, line string) []string { return []string{line + "\r"} }),
 		},
 		{

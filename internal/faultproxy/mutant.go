@@ -53,6 +53,9 @@ type Mutant struct {
 	Concurrency int
 	// BareJoin grades the server with the suite's -join bare.
 	BareJoin bool
+	// Heavy grades a legal variation with the @heavy scenarios too (a
+	// broken server is, when its table names a @heavy rule).
+	Heavy bool
 	// Note says anything else a reader of the catalogue needs to know.
 	Note string
 	// Fault returns a new Fault, with fresh shared state, for one run; nil
