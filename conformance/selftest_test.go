@@ -207,12 +207,20 @@ func skipWhenGrading(t *testing.T) {
 func compare(t *testing.T, g graded) {
 	t.Helper()
 	m := g.m
+	if m.CannotGrade {
+		for _, r := range g.reps {
+			if r.CannotGrade == nil {
+				t.Errorf("%s (%s): graded, want CANNOT GRADE", m.Name, m.Does)
+			}
+		}
+		return
+	}
 	for _, ru := range g.merged().Rules() {
 		want := report.Passed
 		switch {
 		case slices.Contains(m.Fails, ru.ID):
 			want = report.Failed
-		case slices.Contains(m.Skips, ru.ID):
+		case slices.Contains(m.Skips, ru.ID), m.SkipRest:
 			want = report.NotGraded
 		}
 		got := ru.Outcome()

@@ -89,8 +89,12 @@ Feature: Messages
   @should @rule:messages.unjoined-refused @fragile
   Rule: DATA from a client that has not joined is answered with J_ER
 
+    A refusal counts only from a server that relays an ordinary text.
+
     Scenario: DATA from a client that has not joined is answered with J_ER
-      Given alice has connected
+      Given bob and carol have joined
+      And bob has received a DATA from carol
+      And alice has connected
       When alice sends DATA "let me in"
       Then alice receives J_ER
 

@@ -246,7 +246,7 @@ func (w *world) newListWithoutExpiry(alias, subject string) error {
 // rule it needs, it counts only the LIST that join caused, so that
 // whether it holds never depends on what other scenarios do.
 func (w *world) hasReceivedList(alias, x, y string) error {
-	err := w.newList(alias, y, true, w.cfg.Wait)
+	err := w.newList(alias, y, true, w.srv.preconditionWait(w.srv.prof.listOthers))
 	if f, ok := err.(*engine.Failure); ok {
 		f.Needs = ruleListOnJoin
 	}

@@ -255,6 +255,7 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 	}
 	b.SetBeating(true)
 	b.StartHeartbeat(s.cfg.Heartbeat, s.imavFrame())
+	s.prof.listOthers = a.Wait(ctx, s.cfg.Wait, func(msgs []peer.Msg, _ error) bool { return listNaming(msgs, bName) != nil })
 	text := "probe " + randomSuffix()
 	aFrom := a.Len()
 	if err := b.SendMessage(protocol.Data(bName, text)); err != nil {

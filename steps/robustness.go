@@ -278,6 +278,13 @@ func (w *world) exactlyOneOK() error {
 			oks = append(oks, c.alias)
 		}
 	}
+	if len(oks) == 0 {
+		// A server that refuses everyone (it is full) cannot be judged
+		// on a race.
+		if err := w.stillAcceptsValid(); err != nil {
+			return err
+		}
+	}
 	if len(oks) != 1 {
 		actual := "J_OK for none of them"
 		if len(oks) > 1 {

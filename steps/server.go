@@ -56,6 +56,7 @@ type shapeSeen struct {
 // profile is what Prepare learned of the server.
 type profile struct {
 	listOnJoin bool // a joiner received a LIST after J_OK
+	listOthers bool // a client received a LIST naming the next joiner
 	relay      bool // DATA reached another client
 	echo       bool // DATA came back to its sender
 	silent     bool // after J_OK nothing at all arrived
@@ -97,6 +98,19 @@ func (s *Server) connOptions(label string, tr *peer.Transcript) peer.Options {
 		o.WriteFraming = &w
 	}
 	return o
+}
+
+// preconditionWait is how long a precondition waits for a behaviour the
+// probe saw (seen) or did not: a behaviour the server showed gets the
+// whole Config.Wait, one it did not show only Config.Quiet, so that a
+// server without it is not graded on the rules that need it without
+// minutes of waiting, while one whose probe was merely unlucky still
+// shows it within the quiet time.
+func (s *Server) preconditionWait(seen bool) time.Duration {
+	if seen {
+		return s.cfg.Wait
+	}
+	return s.cfg.Quiet
 }
 
 // lockJoins takes the run's join lock and returns its release.

@@ -20,14 +20,14 @@ import (
 // legal variations the suite must pass. Names are unique; rules are named
 // by their IDs, as the features' @rule: tags spell them.
 func Catalogue() []Mutant {
-	return slices.Concat(joining(), duplicates(), messages(), presence(), heartbeat(), quitting(), errorsGroup(), framing(), robustness(), legal())
+	return slices.Concat(joining(), duplicates(), messages(), presence(), heartbeat(), quitting(), errorsGroup(), framing(), robustness(), deviants(), legal())
 }
 
 // The rules that need a working relay of DATA to reach what they test: a
 // server that relays nothing leaves them not graded.
 var needRelay = []string{
 	"joining.unjoined-receive-nothing", "duplicates.no-takeover", "messages.data-shape",
-	"messages.colons", "messages.length-ok", "messages.too-long", "messages.unjoined-nobody",
+	"messages.colons", "messages.length-ok", "messages.too-long", "messages.unjoined-nobody", "messages.unjoined-refused",
 	"messages.impersonation", "messages.control-chars", "heartbeat.keep-alive",
 	"quitting.nothing-after", "errors.keeps-session", "framing.two-in-one",
 	"robustness.huge-line", "robustness.junk", "robustness.silent-connection", "robustness.slow-reader",
@@ -195,6 +195,123 @@ func joining() []Mutant {
 				return Fault{Frame: bothHooks(toServer, toClient)}
 			},
 		},
+	}
+}
+
+// deviants are servers built like ones students hand in, whose faults
+// reach further than one rule.
+func deviants() []Mutant {
+	return []Mutant{
+		{
+			Name: "ok-then-silence", Does: "answers JOIN with J_OK on the connection but sends every LIST and DATA elsewhere (UDP, in the hand-in this imitates)",
+			Fails: []string{"messages.to-others", "messages.echo", "presence.list-on-join", "presence.list-to-joiner"},
+			Skips: []string{
+				"joining.unjoined-receive-nothing", "duplicates.no-takeover", "messages.data-shape", "messages.colons",
+				"messages.length-ok", "messages.too-long", "messages.unjoined-nobody", "messages.unjoined-refused", "messages.impersonation",
+				"messages.control-chars", "presence.list-on-quit", "presence.list-on-close", "presence.list-shape",
+				"quitting.nothing-after", "errors.keeps-session", "framing.two-in-one", "robustness.huge-line",
+				"robustness.junk", "robustness.silent-connection", "robustness.reset",
+			},
+			Note: "the four rules about what the server sends on a client's connection fail; every rule that needs a DATA or a LIST to arrive is not graded; the report's first finding says where the trouble is",
+			Fault: func() Fault {
+				return Fault{Frame: dropWhere(ToClient, func(_ *Session, m protocol.Message, _ error, _ string) bool {
+					return m.Kind == protocol.KindList || m.Kind == protocol.KindData
+				})}
+			},
+		},
+		{
+			Name: "line-is-name", Does: "takes the whole first line for the user name, JOIN and address included",
+			CannotGrade: true,
+			Fault:       lineIsName,
+		},
+		{
+			Name: "line-is-name-bare", Does: "takes the whole first line for the user name, graded with -join bare",
+			BareJoin: true,
+			Fails:    []string{"joining.invalid-name", "messages.unjoined-refused", "errors.malformed"},
+			Skips:    []string{"errors.jer-shape", "errors.keeps-session"},
+			Note: "with -join bare the suite joins with the name alone, and grades everything else; a server that takes any first line for a name checks no name, " +
+				"and takes a DATA or a bare JOIN sent first for one",
+			Fault: lineIsName,
+		},
+		{
+			Name: "full-after-probe", Does: "refuses every JOIN with J_ER 503 once two clients have joined (a client limit that nobody leaving frees)",
+			Fails: []string{"joining.valid-name"}, SkipRest: true,
+			Concurrency: 1,
+			Fault: func() Fault {
+				var mu sync.Mutex
+				joins := 0 // guarded by mu
+				return Fault{Frame: frameHook(ToServer, func(s *Session, m protocol.Message, _ error, line string) []string {
+					if m.Kind != protocol.KindJoin || s.Joined() {
+						return []string{line}
+					}
+					mu.Lock()
+					joins++
+					full := joins > 2
+					mu.Unlock()
+					if full {
+						_ = s.Inject(ToClient, errorLine(protocol.CodeServerFull))
+						return nil
+					}
+					return []string{line}
+				})}
+			},
+			Note: "the suite's probe joins two clients; every scenario after meets a full server: no rule about a refusal may pass, since the server refuses valid requests too",
+		},
+	}
+}
+
+// lineIsName makes the server take a session's first line, whatever it is,
+// for the user name (refusing a name in use, and checking nothing else):
+// the server gets a fresh valid name, and the clients see the whole line
+// where the name would be.
+func lineIsName() Fault {
+	a := newAliases()
+	type joined struct{ line, server string }
+	names := &perSession[joined]{} // what each session joined as
+	inUse := newNameSet()
+	toServer := func(s *Session, _ Direction, line string) []string {
+		var j joined
+		first := false
+		names.with(s, func(n *joined) {
+			if n.line == "" && !inUse.has(line) {
+				*n, first = joined{line: line, server: a.fresh(line)}, true
+				inUse.add(line)
+			}
+			j = *n
+		})
+		switch m, err := protocol.Parse(line); {
+		case first:
+			return []string{protocol.Join(j.server, "").String()}
+		case j.line == "":
+			_ = s.Inject(ToClient, errorLine(protocol.CodeDuplicateName))
+			return nil
+		case err == nil && m.Kind == protocol.KindData && m.Name == j.line:
+			return []string{protocol.Data(j.server, m.Text).String()}
+		case err == nil && m.Kind == protocol.KindQuit:
+			inUse.remove(j.line)
+		}
+		return []string{line}
+	}
+	toClient := func(_ *Session, _ Direction, line string) []string {
+		m, err := protocol.Parse(line)
+		if err != nil {
+			return []string{line}
+		}
+		switch m.Kind {
+		case protocol.KindData:
+			return []string{protocol.VerbData + " " + a.clientName(m.Name) + ": " + m.Text}
+		case protocol.KindList:
+			names := make([]string, len(m.Names))
+			for i, n := range m.Names {
+				names[i] = a.clientName(n)
+			}
+			return []string{protocol.VerbList + " " + strings.Join(names, " ")}
+		}
+		return []string{line}
+	}
+	return Fault{
+		Frame:      bothHooks(toServer, toClient),
+		ClientGone: func(s *Session) { names.with(s, func(n *joined) { inUse.remove(n.line) }) },
 	}
 }
 

@@ -66,6 +66,12 @@ func (n *nameSet) add(name string) {
 	n.mu.Unlock()
 }
 
+func (n *nameSet) remove(name string) {
+	n.mu.Lock()
+	delete(n.names, name)
+	n.mu.Unlock()
+}
+
 func (n *nameSet) has(name string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()

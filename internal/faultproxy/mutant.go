@@ -34,10 +34,16 @@ type Mutant struct {
 	// at least one of their scenarios, and fail in none): rules whose
 	// scenarios need the broken behaviour to reach what they test.
 	Skips []string
+	// SkipRest: every rule graded but those in Fails must be not graded
+	// (a server that refuses everyone cannot be graded on anything else).
+	SkipRest bool
 	// Maybe are the IDs of rules whose outcome is not checked: where the
 	// server's fault makes a race of what the rule's scenario can observe
 	// (each entry's Note says which race).
 	Maybe []string
+	// CannotGrade: the suite must refuse to grade it (a CANNOT GRADE
+	// report, with its one paragraph of diagnosis).
+	CannotGrade bool
 	// Legal marks a legal variation: the verdict must be PASS (without
 	// -strict); Fails may then hold SHOULD rules it costs.
 	Legal bool
