@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
+	"go.uber.org/goleak"
 
 	"github.com/chatspec/chatspec/engine"
 	"github.com/chatspec/chatspec/reference/chatserver"
@@ -36,7 +37,8 @@ func TestMain(m *testing.M) {
 	serverFlags.Register(flag.CommandLine)
 	godog.BindFlags("godog.", flag.CommandLine, &godogOpts)
 	flag.Parse()
-	os.Exit(m.Run())
+	// Every connection, reader and heartbeat a run opens ends with it.
+	goleak.VerifyTestMain(m)
 }
 
 // startReference runs the reference server on 127.0.0.1:0 until the test

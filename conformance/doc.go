@@ -1,52 +1,65 @@
 // Package conformance grades a chat server against every rule of the
-// protocol, through the Gherkin features of the features package and the
-// steps of the steps package. It holds no code of its own beyond this
-// documentation: the entry point is its test.
+// protocol, through the Gherkin features of the features package, the
+// steps of the steps package and the engine. Its one exported piece is the
+// command line ([ServerFlags]), shared by its test and by chatgrade; the
+// entry point is its test.
 //
 // Grade a server:
 //
-//	go test ./conformance -count=1 -v -addr host:port
+//	go test ./conformance -count=1 -addr host:port
 //
 // Without -addr, the test starts the reference server in-process on
 // 127.0.0.1 with a short heartbeat timeout and grades it with matching
-// short timings: the project's own test, and a newcomer's first run.
+// short timings: the project's own test, and a newcomer's first run. Then
+// the self-test grades every server of internal/faultproxy's catalogue and
+// checks each rule's outcome against the catalogue's table (skipped when
+// -addr names a server).
 //
 // # Flags
 //
-//	-addr host:port   the server to grade; none: the in-process reference server
-//	-framing line|utf newline-terminated lines (default) or Java writeUTF frames
-//	-heartbeat D      every joined client sends IMAV at this interval (default 60s)
-//	-expiry D         how long to wait for a silent client to be dropped, and how
-//	                  long a heartbeating client is held before checking it is
-//	                  still there (default 3m; a little above the server's timeout)
-//	-wait D           how long to wait for an expected reply (default 2s)
-//	-quiet D          how long to listen before concluding nothing arrives (default 300ms)
-//	-strict           SHOULD-level failures fail the run too
-//	-godog.tags EXPR  run only matching scenarios: @must, ~@slow, @presence,@quitting
-//	                  (godog's syntax: ~ not, && and, "," or; "not @a" selects nothing)
-//	-godog.format F   godog's own output as well: pretty, progress, junit:FILE, cucumber:FILE
-//	-godog.concurrency N  scenarios at once (default 8; the @slow ones always run side by side)
+//	-addr host:port[,...]  the server to grade, or the nodes of a cluster;
+//	                       none: the in-process reference server
+//	-framing auto|line|utf|raw
+//	                       how the server frames messages (default auto: find out)
+//	-join full|bare        JOIN as the assignment has it (default), or the name alone
+//	-heartbeat D           every joined client sends IMAV at this interval (default 60s)
+//	-expiry D              how long to wait for a silent client to be dropped, and how
+//	                       long a heartbeating client is held before checking it is
+//	                       still there (default 3m; a little above the server's timeout)
+//	-wait D                how long to wait for an expected message (default 2s)
+//	-quiet D               how long to listen before concluding nothing arrives (default 300ms)
+//	-flood D               the longest the flood scenario floods (default 60s)
+//	-strict                SHOULD-level failures fail the run too
+//	-rule ID[,ID...]       run only these rules (e.g. presence.list-on-join)
+//	-report-json FILE      the report as JSON
+//	-report-html FILE      the report as one self-contained HTML page
+//	-report-junit FILE     the report as JUnit XML
+//	-godog.tags EXPR       run only matching scenarios: @must, ~@slow, @presence,@quitting
+//	                       (godog's syntax: ~ not, && and, "," or; "not @a" selects nothing)
+//	-godog.paths F[:LINE]  run only a feature file, or one scenario by its line
+//	-godog.concurrency N   scenarios at once (default 8)
+//	-godog.format F        godog's own step-by-step output as well: pretty or progress
+//	-mutants REGEXP        (self-test) grade only the catalogue's matching servers, and
+//	                       show their reports
 //
 // Without -addr, the defaults not given on the command line become
-// -heartbeat 250ms -expiry 3s -quiet 200ms -strict, against a reference
-// server that drops clients silent for 1.5s: the reference server passes
-// every rule, SHOULD ones included. With -addr, the project's own tests
-// of the suite (the broken servers of internal/faultproxy) are skipped.
+// -heartbeat 200ms -expiry 1.5s -quiet 200ms -strict, against a reference
+// server that drops clients silent for 1s: the reference server passes
+// every rule, SHOULD ones included.
 //
 // Every feature has a tag for its group (@joining, @duplicates, @messages,
-// @presence, @heartbeat, @quitting, @errors, @framing, @robustness); @slow
-// marks the timing rules, which wait for -expiry.
+// @presence, @heartbeat, @quitting, @errors, @framing, @robustness); every
+// rule has a level (@must, @should) and an ID (@rule:presence.list-on-join).
 //
 // # The report
 //
-// Every failed scenario is reported with its rule, its level (MUST: the
-// assignment states it; SHOULD: a sensible reading of what it leaves open),
-// the step, what was expected, what actually arrived, and the transcript of
-// every connection of the scenario: time offset, direction and the exact
-// bytes. A summary follows: MUST passed and failed, SHOULD passed and
-// warned, one line per failed rule, and the verdict. The run fails on a
-// MUST-level failure, or with -strict on any failure, or when no scenario
-// ran. A server that cannot be reached or does not answer JOIN gets one
-// paragraph with a hint instead; a server that stops accepting connections
-// part-way is reported once, with the last scenario that connected.
+// The report starts with the verdict and the root causes of what went
+// wrong, then the server's profile (framing, shapes, echo, timeout), then
+// every rule with its outcome, then one block per failed or warned
+// scenario: rule, level, step, expected, actual, and the transcript of the
+// scenario's connections, exact bytes included; then the scenarios not
+// graded and why. Without -v, go test hides a passing test's output, so
+// with -addr the report goes to the terminal directly when there is one.
+// The test fails when the verdict is not PASS: a MUST failure (or, with
+// -strict, any), a MUST scenario not graded, or nothing graded at all.
 package conformance
