@@ -174,8 +174,11 @@ func (w *world) judgeList(m peer.Msg, prev []string, havePrev bool, subject stri
 		if n == subject {
 			continue
 		}
+		// Another user's change counts with it if it is the same kind of
+		// change, the same way: a join adds, the others remove.
 		owner := w.srv.reg.ownerOf(n)
-		if owner == 0 || owner == w.serial || w.srv.reg.lastChange(n) != class {
+		added := slices.Contains(m.Names, n)
+		if owner == 0 || owner == w.serial || w.srv.reg.lastChange(n) != class || added != (class == changeJoin) {
 			odd = append(odd, n)
 		}
 	}
