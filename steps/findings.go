@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/report"
 )
 
@@ -40,6 +41,20 @@ func (s *Server) Finish(rep *report.Report) {
 		})
 	}
 	s.mu.Unlock()
+	if s.framing == protocol.FramingRaw {
+		f := report.Finding{
+			Title: "The server frames nothing: it writes its messages with no delimiter, and takes each read() for one message",
+			Detail: "TCP keeps no write boundaries: two messages that arrive together, or one that arrives in pieces, are lost or garbled, for this suite and for any client. " +
+				"End every message with a line end (println, readLine) or use writeUTF/readUTF on both sides. The suite read the server as it is for every other rule.",
+		}
+		for _, sc := range rep.Scenarios {
+			if sc.Group() == "framing" && (sc.Outcome == report.Failed || sc.Outcome == report.Warned) {
+				f.Failed++
+				f.Rules = append(f.Rules, sc.RuleID)
+			}
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
 	if s.prof.silent {
 		f := report.Finding{
 			Title:  "After J_OK nothing arrives on a client's connection: no LIST, no DATA",
@@ -65,6 +80,12 @@ func (s *Server) Finish(rep *report.Report) {
 // server's death, a rule whose failure left others not graded, a cause key
 // the steps named, and each failed rule on its own.
 func findings(rep *report.Report) []report.Finding {
+	explained := make(map[string]bool) // rule IDs an earlier finding names
+	for _, f := range rep.Findings {
+		for _, id := range f.Rules {
+			explained[id] = true
+		}
+	}
 	var out []report.Finding
 	if st := rep.Stopped; st != nil {
 		n := 0
@@ -103,7 +124,7 @@ func findings(rep *report.Report) []report.Finding {
 	}
 	for _, s := range rep.Scenarios {
 		switch {
-		case s.Outcome == report.Passed:
+		case s.Outcome == report.Passed, explained[s.RuleID]:
 		case s.Outcome == report.NotGraded && strings.HasPrefix(s.Reason, "the target"):
 			// counted with the stop
 		case s.Outcome == report.NotGraded && s.Cause != "":
