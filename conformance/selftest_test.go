@@ -40,8 +40,8 @@ type timing struct {
 // server that drops nobody while a scenario runs, and a slow pass with a
 // heartbeat timeout well above the clients' IMAV interval.
 var (
-	fastPass  = pass{tags: "~@slow&&~@heavy", tm: timing{timeout: 30 * time.Second, heartbeat: time.Second, expiry: time.Minute, wait: 2500 * time.Millisecond, quiet: 300 * time.Millisecond}}
-	slowPass  = pass{tags: "@slow", tm: timing{timeout: 2 * time.Second, heartbeat: 250 * time.Millisecond, expiry: 4 * time.Second, wait: 2500 * time.Millisecond, quiet: 300 * time.Millisecond}}
+	fastPass  = pass{tags: "~@slow&&~@heavy", tm: timing{timeout: 30 * time.Second, heartbeat: time.Second, expiry: time.Minute, wait: selfTestWait, quiet: 300 * time.Millisecond}}
+	slowPass  = pass{tags: "@slow", tm: timing{timeout: 2 * time.Second, heartbeat: 250 * time.Millisecond, expiry: 4 * time.Second, wait: selfTestWait, quiet: 300 * time.Millisecond}}
 	heavyPass = pass{tags: "@heavy", tm: fastPass.tm}
 )
 
@@ -144,10 +144,6 @@ func (g graded) merged() *report.Report {
 	}
 	return rep
 }
-
-// maxGradings bounds the gradings under way at once: they wait on sockets
-// more than on the CPU, but hundreds at once overload two cores.
-const maxGradings = 40
 
 // gradeAll grades every server in every pass it needs, maxGradings at a
 // time.

@@ -181,7 +181,14 @@ func (t tap) Read(p []byte) (int, error) {
 		<-t.c.closing
 		return 0, net.ErrClosed
 	}
-	return t.c.conn.Read(p)
+	n, err := t.c.conn.Read(p)
+	if t.c.paused.Load() {
+		// StopReading came while this read was under way (and cut it
+		// short, or raced it): what it read counts as not read.
+		<-t.c.closing
+		return 0, net.ErrClosed
+	}
+	return n, err
 }
 
 // read runs on the reader goroutine until the connection ends.
@@ -404,6 +411,8 @@ func (c *Conn) heartbeat(interval time.Duration, frame []byte, done chan struct{
 // sends piles up in the kernel's buffers and then in the other end's.
 func (c *Conn) StopReading() {
 	c.paused.Store(true)
+	// Cut short a read already waiting, so that nothing more is read.
+	_ = c.conn.SetReadDeadline(time.Now())
 	if tc, ok := c.conn.(*net.TCPConn); ok {
 		_ = tc.SetReadBuffer(4096) // keep the kernel's buffer small, so the other end notices
 	}

@@ -33,6 +33,17 @@ func (s *Server) Finish(rep *report.Report) {
 		}
 		rep.Profile = append(rep.Profile, report.Fact{Name: "heartbeat timeout", Value: v, Detail: "measured: how long after its last message a silent client was dropped"})
 	}
+	if len(s.refusals) > 0 {
+		n, frames := 0, slices.Sorted(maps.Keys(s.refusals))
+		for _, f := range frames {
+			n += s.refusals[f]
+		}
+		rep.Profile = append(rep.Profile, report.Fact{
+			Name:   "client limit",
+			Value:  fmt.Sprintf("valid JOINs refused %d time(s): %q", n, frames[0]),
+			Detail: "a JOIN of a fresh, valid name got no J_OK: a client limit reached (clients of earlier scenarios not yet removed?) or a server that refuses everyone; with a limit, grade with -godog.concurrency 1",
+		})
+	}
 	if len(s.dropped) > 0 {
 		rep.Profile = append(rep.Profile, report.Fact{
 			Name:   "dropped while heartbeating",

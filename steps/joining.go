@@ -87,7 +87,10 @@ func (w *world) hasJoined(alias string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.expectReply(c, protocol.KindOK, "J_OK to "+c.label+"'s JOIN", ruleValidName); err != nil {
+	if got, err := w.expectReply(c, protocol.KindOK, "J_OK to "+c.label+"'s JOIN", ruleValidName); err != nil {
+		if got != nil && got.Kind == protocol.KindError {
+			w.srv.sawRefusal(got.Raw)
+		}
 		return err
 	}
 	if w.srv.prof.listOnJoin {
@@ -157,6 +160,7 @@ func (w *world) stillAcceptsValid() error {
 	what := "no answer"
 	if got != nil {
 		what = got.String()
+		w.srv.sawRefusal(got.Raw)
 	}
 	return &engine.NotGraded{
 		Reason: fmt.Sprintf("the server refuses a valid name too (%s to a new client's JOIN), so its refusal proves nothing: is it full, or does it refuse everyone?", what),

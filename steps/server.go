@@ -42,6 +42,7 @@ type Server struct {
 	shapes   map[string]*shapeSeen // guarded by mu: shape departures, by kind of message
 	timeouts []time.Duration       // guarded by mu: measured silent-client timeouts
 	dropped  []string              // guarded by mu: heartbeating clients the server dropped
+	refusals map[string]int        // guarded by mu: answers to valid JOINs that were no J_OK, by frame
 	facts    []report.Fact         // guarded by mu: facts learned during the run
 }
 
@@ -201,6 +202,17 @@ func (s *Server) sawTimeout(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.timeouts = append(s.timeouts, d)
+}
+
+// sawRefusal records an answer other than J_OK to a valid JOIN of a
+// fresh name: a client limit, or a server that refuses everyone.
+func (s *Server) sawRefusal(frame string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refusals == nil {
+		s.refusals = make(map[string]int)
+	}
+	s.refusals[frame]++
 }
 
 // sawDrop records that the server dropped a client of the suite that
