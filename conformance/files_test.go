@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chatspec/chatspec/engine"
-	"github.com/chatspec/chatspec/internal/faultproxy"
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/reference/chatserver"
 	"github.com/chatspec/chatspec/report"
@@ -24,13 +23,7 @@ import (
 func TestReportFiles(t *testing.T) {
 	skipWhenGrading(t)
 	t.Parallel()
-	var m faultproxy.Mutant
-	for _, x := range faultproxy.Catalogue() {
-		if x.Name == "no-echo" {
-			m = x
-		}
-	}
-	rep, _ := grade(t, m, protocol.FramingLine, fastPass)
+	rep, _ := grade(t, catalogued(t, "no-echo")[0], protocol.FramingLine, fastPass)
 	dir := t.TempDir()
 	f := &ServerFlags{
 		ReportJSON:  filepath.Join(dir, "r.json"),
@@ -97,13 +90,7 @@ func TestReportFiles(t *testing.T) {
 func TestFramingIsDetected(t *testing.T) {
 	skipWhenGrading(t)
 	t.Parallel()
-	var raw faultproxy.Mutant
-	for _, x := range faultproxy.Catalogue() {
-		if x.Name == "raw-server" {
-			raw = x
-		}
-	}
-	rawSrv, err := raw.Start(protocol.FramingLine, time.Minute)
+	rawSrv, err := catalogued(t, "raw-server")[0].Start(protocol.FramingLine, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

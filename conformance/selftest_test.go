@@ -176,6 +176,20 @@ func gradeAll(t *testing.T, ms []faultproxy.Mutant, f protocol.Framing, rules ma
 	return out
 }
 
+// catalogued returns the catalogue's servers of the given names, in order.
+func catalogued(t testing.TB, names ...string) []faultproxy.Mutant {
+	t.Helper()
+	var out []faultproxy.Mutant
+	for _, n := range names {
+		i := slices.IndexFunc(faultproxy.Catalogue(), func(m faultproxy.Mutant) bool { return m.Name == n })
+		if i < 0 {
+			t.Fatalf("no server %q in the catalogue", n)
+		}
+		out = append(out, faultproxy.Catalogue()[i])
+	}
+	return out
+}
+
 // selected returns the catalogue, or the servers -mutants selects.
 func selected(t *testing.T) []faultproxy.Mutant {
 	ms := faultproxy.Catalogue()
@@ -271,13 +285,7 @@ func TestCatalogueInUTFFraming(t *testing.T) {
 	skipWhenGrading(t)
 	t.Parallel()
 	rules := rulesIndex(t)
-	pick := []string{"no-echo", "accept-long-text", "malformed-ignored", "count-bytes", "data-reformatted", "other-jer-codes"}
-	var ms []faultproxy.Mutant
-	for _, m := range faultproxy.Catalogue() {
-		if slices.Contains(pick, m.Name) {
-			ms = append(ms, m)
-		}
-	}
+	ms := catalogued(t, "no-echo", "accept-long-text", "malformed-ignored", "count-bytes", "data-reformatted", "other-jer-codes")
 	for _, g := range gradeAll(t, ms, protocol.FramingUTF, rules) {
 		t.Run(g.m.Name, func(t *testing.T) {
 			compare(t, g)
@@ -295,12 +303,7 @@ func TestCatalogueInUTFFraming(t *testing.T) {
 func TestNoisyServerIsGradedTheSameEveryTime(t *testing.T) {
 	skipWhenGrading(t)
 	t.Parallel()
-	var noisy faultproxy.Mutant
-	for _, m := range faultproxy.Catalogue() {
-		if m.Name == "list-except-quits" {
-			noisy = m
-		}
-	}
+	noisy := catalogued(t, "list-except-quits")[0]
 	ms := make([]faultproxy.Mutant, 10)
 	for i := range ms {
 		ms[i] = noisy

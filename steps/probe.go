@@ -192,13 +192,7 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 		return err
 	}
 	defer s.leave(a, aName)
-	from := 0
-	r := a.Expect(ctx, s.cfg.Wait, &from, func(m peer.Msg) peer.Verdict {
-		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
-			return peer.Match
-		}
-		return peer.Skip
-	})
+	r := s.answerToJoin(ctx, a)
 	if !r.Matched() {
 		return s.noAnswer(a, r)
 	}
@@ -243,13 +237,7 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 		return err
 	}
 	defer s.leave(b, bName)
-	fromB := 0
-	if rb := b.Expect(ctx, s.cfg.Wait, &fromB, func(m peer.Msg) peer.Verdict {
-		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
-			return peer.Match
-		}
-		return peer.Skip
-	}); !rb.Matched() || rb.Msg.Kind != protocol.KindOK {
+	if rb := s.answerToJoin(ctx, b); !rb.Matched() || rb.Msg.Kind != protocol.KindOK {
 		run.AddFact(report.Fact{Name: "second client", Value: "refused", Detail: "a second client's JOIN got no J_OK: the server may serve one client at a time, or allow only one"})
 		return nil
 	}

@@ -146,13 +146,7 @@ func (s *Server) aliveAt(ctx context.Context, addr, alias string) error {
 	if err := c.SendFrame(s.joinPayload(name, c)); err != nil {
 		return fmt.Errorf("it accepted a connection but the JOIN could not be sent: %w", err)
 	}
-	from := 0
-	r := c.Expect(ctx, s.cfg.Wait, &from, func(m peer.Msg) peer.Verdict {
-		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
-			return peer.Match
-		}
-		return peer.Skip
-	})
+	r := s.answerToJoin(ctx, c)
 	if !r.Matched() {
 		if r.End != nil {
 			return fmt.Errorf("it accepted a connection and closed it without answering JOIN")
@@ -172,6 +166,18 @@ func (s *Server) leave(c *peer.Conn, name string) {
 	}
 	c.Close()
 	s.reg.settle(name)
+}
+
+// answerToJoin waits for the answer to a JOIN: J_OK or J_ER, in any
+// shape.
+func (s *Server) answerToJoin(ctx context.Context, c *peer.Conn) peer.Result {
+	from := 0
+	return c.Expect(ctx, s.cfg.Wait, &from, func(m peer.Msg) peer.Verdict {
+		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
+			return peer.Match
+		}
+		return peer.Skip
+	})
 }
 
 // joinPayload is the JOIN line the suite sends for name on c: the
