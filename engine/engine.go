@@ -179,7 +179,7 @@ func Run(ctx context.Context, suite Suite, opts Options) (*report.Report, error)
 		return r.rep, nil
 	}
 	r.results = make(map[*pickle]*result, len(r.pickles))
-	r.progress = newProgress(opts.Progress, opts.Live, opts.ProgressEvery, r.start)
+	r.progress = newProgress(opts.Progress, opts.Live, opts.ProgressEvery, r.start, r.counts)
 	defer r.progress.stop()
 
 	if err := suite.Target.Prepare(ctx, r.run); err != nil {
@@ -254,6 +254,13 @@ func (run *State) Alive() {
 
 // Progressf writes a progress line now.
 func (run *State) Progressf(format string, args ...any) { run.r.progress.linef(format, args...) }
+
+// counts says how many scenarios have a result, of how many.
+func (r *runner) counts() (done, total int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.results), len(r.pickles)
+}
 
 // schedule runs every pickle in its phase.
 func (r *runner) schedule(ctx context.Context) {

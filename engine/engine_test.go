@@ -307,3 +307,35 @@ func TestReviveGoesOn(t *testing.T) {
 		t.Errorf("revived %d times, stopped %+v, findings %+v; want one revival, no stop, a finding", revived, rep.Stopped, rep.Findings)
 	}
 }
+
+// TestProgressLines: a run that takes a while says how far it is, without
+// a terminal a line at a time.
+func TestProgressLines(t *testing.T) {
+	var buf syncBuffer
+	f := &fakeTarget{}
+	_, err := Run(context.Background(), fakeSuite(f), Options{Progress: &buf, ProgressEvery: time.Millisecond, Rules: []string{"fake.pass"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "grading fake: 1 scenarios") {
+		t.Errorf("progress:\n%s\nwant the opening line", buf.String())
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the progress goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

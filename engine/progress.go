@@ -16,6 +16,7 @@ type progress struct {
 	live  bool
 	every time.Duration
 	start time.Time
+	count func() (done, total int) // how far the run is; nil before it starts
 
 	mu     sync.Mutex
 	waits  map[int]*waiting // guarded by mu: the waits under way, by id
@@ -33,11 +34,11 @@ type waiting struct {
 	since          time.Time
 }
 
-func newProgress(w io.Writer, live bool, every time.Duration, start time.Time) *progress {
+func newProgress(w io.Writer, live bool, every time.Duration, start time.Time, count func() (done, total int)) *progress {
 	if every <= 0 {
 		every = 10 * time.Second
 	}
-	p := &progress{w: w, live: live, every: every, start: start, waits: make(map[int]*waiting), quit: make(chan struct{}), done: make(chan struct{})}
+	p := &progress{w: w, live: live, every: every, start: start, count: count, waits: make(map[int]*waiting), quit: make(chan struct{}), done: make(chan struct{})}
 	if w == nil {
 		close(p.done)
 		return p
@@ -73,7 +74,14 @@ func (p *progress) loop(tick time.Duration) {
 // showLocked writes the longest wait under way, and how many others run.
 func (p *progress) showLocked() {
 	if len(p.waits) == 0 {
-		p.clearLocked()
+		// No long wait: say how far the run is, once it has been going a
+		// while.
+		if p.count == nil || time.Since(p.start) < p.every {
+			p.clearLocked()
+			return
+		}
+		done, total := p.count()
+		p.writeLocked(fmt.Sprintf("+%s graded %d of %d scenarios", round(time.Since(p.start)), done, total))
 		return
 	}
 	ws := make([]*waiting, 0, len(p.waits))
@@ -87,6 +95,12 @@ func (p *progress) showLocked() {
 	if len(ws) > 1 {
 		line += fmt.Sprintf("; %d other wait(s)", len(ws)-1)
 	}
+	p.writeLocked(line)
+}
+
+// writeLocked shows line: rewritten in place on a terminal, else as a line
+// of its own.
+func (p *progress) writeLocked(line string) {
 	if p.live {
 		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
 		p.shown = true
