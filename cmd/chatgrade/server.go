@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/chatspec/chatspec/grade"
+)
+
+const serverHelp = `usage: chatgrade server HOST:PORT [flags]
+
+Grades the chat server at HOST:PORT, as go test ./conformance -addr does,
+with the same flags: every rule of the features (built into chatgrade), the
+text report on standard output, and JSON, HTML and JUnit reports where the
+-report-* flags say. Progress goes to standard error.
+
+The timing rules wait for the server's heartbeat timeout: with the default
+-expiry 3m a run takes about 3 minutes. For a first look, skip them:
+-godog.tags '~@slow'. A server with a longer timeout needs a longer
+-expiry, and perhaps a longer -timeout (chatgrade says which).
+
+Examples:
+
+	chatgrade server 127.0.0.1:5000
+	chatgrade server 127.0.0.1:5000 -framing utf -report-html report.html
+	chatgrade server 10.0.0.7:4242 -heartbeat 20s -expiry 40s -strict
+	chatgrade server 127.0.0.1:5000 -rule presence.list-on-join
+
+Exit codes: 0 pass; 1 a MUST rule failed (or any, with -strict); 2 cannot
+grade (unreachable, no answer, a framing the suite cannot read, or
+INCOMPLETE: some MUST rules could not be graded); 3 bad usage.
+`
+
+// registerServer binds the server command's flags.
+func registerServer(fs *flag.FlagSet) { (&grade.Flags{}).Register(fs) }
+
+// watchdogGrace is how long past -timeout a run that has not ended is
+// given before chatgrade exits anyway.
+const watchdogGrace = 10 * time.Second
+
+// serverCommand grades one server.
+func serverCommand(ctx context.Context, args []string, e env) int {
+	if wantsHelp(args) {
+		helps["server"](e.stdout)
+		return 0
+	}
+	fs := flag.NewFlagSet("chatgrade server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var g grade.Flags
+	g.Register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return usageError(e, "server", err)
+	}
+	switch {
+	case len(pos) > 1:
+		return usageError(e, "server", fmt.Errorf("one server address, not %q", pos))
+	case len(pos) == 1 && g.Server.Addr != "" && g.Server.Addr != pos[0]:
+		return usageError(e, "server", fmt.Errorf("two addresses: %s and -addr %s", pos[0], g.Server.Addr))
+	case len(pos) == 1:
+		g.Server.Addr = pos[0]
+	case g.Server.Addr == "":
+		return usageError(e, "server", errNoAddr)
+	}
+	plan, err := g.Plan()
+	if err != nil {
+		return usageError(e, "server", err)
+	}
+	plan.Options.Progress, plan.Options.Live = e.stderr, e.errTTY
+
+	// The engine keeps inside -timeout; should anything hang past it,
+	// chatgrade still ends.
+	watchdog := time.AfterFunc(plan.Timeout+watchdogGrace, func() {
+		fmt.Fprintf(e.stderr, "chatgrade server: the run did not end within -timeout %s; giving up\n", plan.Timeout)
+		os.Exit(grade.ExitCannotGrade)
+	})
+	defer watchdog.Stop()
+	rep, err := plan.Run(ctx)
+	if rep != nil {
+		var text bytes.Buffer
+		werr := g.Server.WriteReports(&text, rep)
+		out := text.String()
+		if e.outTTY && e.color {
+			out = colorReport(out)
+		}
+		fmt.Fprint(e.stdout, out)
+		if werr != nil {
+			fmt.Fprintln(e.stderr, "chatgrade server:", werr)
+			err = errors.Join(err, werr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(e.stderr, "chatgrade server:", err)
+		return grade.ExitCannotGrade
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "chatgrade server: interrupted")
+	}
+	return grade.ExitCode(rep, nil)
+}
