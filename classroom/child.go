@@ -1,7 +1,6 @@
 package classroom
 
 import (
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -197,4 +196,3 @@ func probe(self []string, sb sandbox) error {
 	}
 	return nil
 }
-

@@ -150,6 +150,13 @@ func Run(ctx context.Context, roster *Roster, opts Options) (*Class, error) {
 			todo = append(todo, s)
 		}
 	}
+	for _, r := range results {
+		if r != nil && r.Problem != nil && r.Problem.Stage == "roster" {
+			if err := writeJUnit(opts, r); err != nil {
+				return nil, err
+			}
+		}
+	}
 	disp.plan(len(todo), len(c.Reused), len(roster.Students))
 	for _, r := range results {
 		if r != nil {
@@ -160,10 +167,10 @@ func Run(ctx context.Context, roster *Roster, opts Options) (*Class, error) {
 	// Graded in roster order, Parallel at once; without isolation the
 	// started servers take turns on the host.
 	var (
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, opts.Parallel)
-		hostMu  sync.Mutex // held by a started server on the host
-		mu      sync.Mutex // guards results, c.Graded and writeErrsrs
+		wg        sync.WaitGroup
+		sem       = make(chan struct{}, opts.Parallel)
+		hostMu    sync.Mutex // held by a started server on the host
+		mu        sync.Mutex // guards results, c.Graded and writeErrs
 		writeErrs []error
 	)
 	for _, s := range todo {
@@ -320,17 +327,13 @@ func writeStudent(opts Options, r *Result) error {
 			write(filepath.Join(dir, name), func(w io.Writer) error { _, err := io.WriteString(w, run.Output); return err })
 		}
 	}
-	junitDir := opts.JUnit
-	if junitDir == "" {
-		junitDir = filepath.Join(opts.Out, "junit")
-	}
-	if err := os.MkdirAll(junitDir, 0o755); err != nil {
-		errs = append(errs, fmt.Errorf("classroom: %w", err))
-	} else {
-		write(filepath.Join(junitDir, r.Slug+".xml"), func(w io.Writer) error { return writeStudentJUnit(w, r) })
-	}
+	errs = append(errs, writeJUnit(opts, r))
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if r.Problem != nil && r.Problem.Stage == "internal" {
+		// chatgrade's own failure: the next run grades the student again.
+		return nil
 	}
 	tmp := filepath.Join(dir, "result.json.tmp")
 	if err := writeFile(tmp, func(w io.Writer) error { return writeJSON(w, r) }); err != nil {
@@ -340,6 +343,18 @@ func writeStudent(opts Options, r *Result) error {
 		return fmt.Errorf("classroom: %w", err)
 	}
 	return nil
+}
+
+// writeJUnit writes the student's JUnit file.
+func writeJUnit(opts Options, r *Result) error {
+	dir := opts.JUnit
+	if dir == "" {
+		dir = filepath.Join(opts.Out, "junit")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("classroom: %w", err)
+	}
+	return writeFile(filepath.Join(dir, r.Slug+".xml"), func(w io.Writer) error { return writeStudentJUnit(w, r) })
 }
 
 // writeFile creates path and writes it with render.

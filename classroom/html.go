@@ -165,8 +165,8 @@ func (c *Class) WriteHTML(w io.Writer, linkBase string) error {
 // order the reports give them, each with how many students failed it.
 func columns(c *Class) ([]column, int) {
 	var cols []column
-	index := make(map[string]int)          // feature -> its column
-	seen := make(map[string][2]int)        // rule ID -> column, rule
+	index := make(map[string]int)   // feature -> its column
+	seen := make(map[string][2]int) // rule ID -> column, rule
 	for _, r := range c.Students {
 		if r.Report == nil || r.Report.CannotGrade != nil {
 			continue

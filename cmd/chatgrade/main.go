@@ -134,21 +134,52 @@ INCOMPLETE: some MUST rules could not be graded); 3 bad usage.
 
 // helps are the commands' long help texts with their flags.
 var helps = map[string]func(io.Writer){
-	"server":  func(w io.Writer) { printHelp(w, serverHelp, registerServer) },
-	"class":   func(w io.Writer) { printHelp(w, classHelp, func(fs *flag.FlagSet) { (&classFlags{}).register(fs) }) },
-	"client":  func(w io.Writer) { fmt.Fprint(w, clientHelp) },
-	"version": func(w io.Writer) { fmt.Fprint(w, "usage: chatgrade version\n\nPrints chatgrade's version, the commit it was built from and the Go version.\n") },
+	"server": func(w io.Writer) { printHelp(w, serverHelp, registerServer) },
+	"class":  func(w io.Writer) { printHelp(w, classHelp, func(fs *flag.FlagSet) { (&classFlags{}).register(fs) }) },
+	"client": func(w io.Writer) { fmt.Fprint(w, clientHelp) },
+	"version": func(w io.Writer) {
+		fmt.Fprint(w, "usage: chatgrade version\n\nPrints chatgrade's version, the commit it was built from and the Go version.\n")
+	},
 }
 
-// printHelp writes text and the defaults of the flags register binds.
+// printHelp writes text and the defaults of the flags register binds,
+// but for godog's own: those that matter are in godogHelp.
 func printHelp(w io.Writer, text string, register func(*flag.FlagSet)) {
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	register(fs)
-	fs.SetOutput(w)
+	all := flag.NewFlagSet("", flag.ContinueOnError)
+	register(all)
+	shown := flag.NewFlagSet("", flag.ContinueOnError)
+	godogFlags := false
+	all.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "godog.") {
+			godogFlags = true
+			return
+		}
+		shown.Var(f.Value, f.Name, f.Usage)
+	})
+	shown.SetOutput(w)
 	fmt.Fprint(w, text)
 	fmt.Fprint(w, "\nFlags:\n")
-	fs.PrintDefaults()
+	shown.PrintDefaults()
+	if godogFlags {
+		fmt.Fprint(w, godogHelp)
+	}
 }
+
+// godogHelp describes godog's flags that a grading uses. godog defines
+// more (every -godog.* flag of go test ./conformance is accepted), which
+// a grading ignores.
+const godogHelp = `
+godog's flags, as go test ./conformance takes them:
+  -godog.tags EXPR
+    	run only the scenarios whose tags match: @must, ~@slow, @must&&~@slow, @a,@b
+    	(godog's syntax; "not @a" selects nothing, and the run then says so)
+  -godog.paths PATHS
+    	run only these feature files or scenarios: joining.feature, joining.feature:12
+  -godog.concurrency N
+    	scenarios at once (default 8); 1 for a server that allows only a few clients
+  -godog.format pretty|progress
+    	godog's own step-by-step output as well
+`
 
 // wantsHelp reports whether args ask for help.
 func wantsHelp(args []string) bool {
@@ -184,13 +215,20 @@ func usageError(e env, cmd string, err error) int {
 	return grade.ExitUsage
 }
 
-// version returns the module version and commit chatgrade was built from.
+// release is the version a release build sets (scripts/release, with
+// -ldflags -X main.release=...); "" for other builds.
+var release string
+
+// version returns the version and commit chatgrade was built from.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "chatgrade (unknown version)"
+		return "chatgrade " + release
 	}
 	v := "chatgrade " + bi.Main.Version
+	if release != "" {
+		v = "chatgrade " + release
+	}
 	var rev, dirty string
 	for _, s := range bi.Settings {
 		switch s.Key {

@@ -12,11 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/chatspec/chatspec/internal/faultproxy"
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/reference/chatserver"
 	"github.com/chatspec/chatspec/report"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // chatgrade runs the command line args and returns the exit code and
 // what it wrote.
