@@ -256,6 +256,9 @@ func hasStarted(r *Roster) bool {
 // gradeOne grades one student in a child process and returns the result.
 func gradeOne(ctx context.Context, s *Student, opts Options, sb sandbox, isolated bool, cg *memcg, disp *display) *Result {
 	j := job{Student: *s, Deadline: time.Now().Add(s.TimeLimit)}
+	if opts.Live {
+		j.ProgressEvery = time.Second
+	}
 	switch {
 	case s.Addr != "":
 		// A server that already runs elsewhere: graded from the host.

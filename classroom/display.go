@@ -191,7 +191,9 @@ func (d *display) finished(r *Result, reused bool) {
 	}
 	line := fmt.Sprintf("%s %s: %s", d.verdict(r.Verdict()), r.Name, summaryOf(r))
 	switch {
-	case reused && r.Problem != nil && (r.Problem.Stage == "roster" || r.Problem.Stage == "skipped"):
+	case reused && r.Problem != nil && r.Problem.Stage == "skipped":
+		return // not selected: nothing to say
+	case reused && r.Problem != nil && r.Problem.Stage == "roster":
 	case reused:
 		line += " (earlier run)"
 	default:

@@ -31,6 +31,10 @@ type job struct {
 	Cgroup string `json:"cgroup,omitempty"`
 	// Deadline ends the student's grading, build and start included.
 	Deadline time.Time `json:"deadline"`
+	// ProgressEvery is how often a progress line says what a long wait
+	// is at (engine.Options.ProgressEvery): every second when the class
+	// run shows a live line, else zero (every 10s).
+	ProgressEvery time.Duration `json:"progress_every,omitempty"`
 }
 
 // Restarts of a crashed server are bounded: a server that dies at every
@@ -109,7 +113,7 @@ func gradeStudent(ctx context.Context, j job, progress io.Writer) *Result {
 			Hint: "Raise time_limit in the roster, or shorten build_timeout."}
 		return res
 	}
-	plan.Options.Progress = progress
+	plan.Options.Progress, plan.Options.ProgressEvery = progress, j.ProgressEvery
 	if srv != nil {
 		plan.Options.Revive = srv.revive
 		plan.Wrap = func(t engine.Target) engine.Target { return &watched{Target: t, srv: srv} }

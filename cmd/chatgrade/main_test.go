@@ -204,3 +204,22 @@ func TestColorReport(t *testing.T) {
 		}
 	}
 }
+
+// TestColor: colour on a terminal, none when it is not one or NO_COLOR
+// is set (terminal() turns NO_COLOR into color false).
+func TestColor(t *testing.T) {
+	addr := startReference(t)
+	args := append([]string{"server", addr, "-rule", "joining.valid-name"}, quick...)
+	for _, tc := range []struct {
+		tty, color, want bool
+	}{{true, true, true}, {true, false, false}, {false, true, false}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, env{stdout: &out, stderr: &errOut, outTTY: tc.tty, color: tc.color})
+		if code != 0 {
+			t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+		}
+		if got := strings.Contains(out.String(), "\x1b["); got != tc.want {
+			t.Errorf("terminal %v, colour allowed %v: colour %v, want %v", tc.tty, tc.color, got, tc.want)
+		}
+	}
+}
