@@ -285,88 +285,39 @@ func shortFraming(f string) string {
 	return f
 }
 
-// verdictRank orders verdicts worst first.
-func verdictRank(v report.Verdict) int {
-	switch v {
-	case report.CannotGrade:
-		return 0
-	case report.Fail:
-		return 1
-	case report.Incomplete:
-		return 2
-	}
-	return 3
+// verdictLooks are how the page shows each verdict: its CSS class, and
+// its rank when sorting (worst first).
+var verdictLooks = map[report.Verdict]struct {
+	class string
+	rank  int
+}{
+	report.CannotGrade: {"ng", 0}, report.Fail: {"fail", 1}, report.Incomplete: {"warn", 2}, report.Pass: {"pass", 3},
 }
 
-func verdictClass(v report.Verdict) string {
-	switch v {
-	case report.Pass:
-		return "pass"
-	case report.Fail:
-		return "fail"
-	case report.Incomplete:
-		return "warn"
-	}
-	return "ng"
+func verdictRank(v report.Verdict) int     { return verdictLooks[v].rank }
+func verdictClass(v report.Verdict) string { return verdictLooks[v].class }
+
+// outcomeLook is how the page shows an outcome: its label (so that colour
+// is never the only signal), its mark in the matrix, its CSS class, and
+// its rank when sorting (failed first).
+type outcomeLook struct {
+	label, mark, class string
+	rank               int
 }
 
-func outcomeLabel(o report.Outcome) string {
-	switch o {
-	case report.Passed:
-		return "PASS"
-	case report.Failed:
-		return "FAIL"
-	case report.Warned:
-		return "WARN"
-	case report.NotGraded:
-		return "NOT GRADED"
-	}
-	return "NOT RUN"
+// outcomeLooks has every outcome's look; "" is a rule that was not run.
+var outcomeLooks = map[report.Outcome]outcomeLook{
+	report.Failed:    {"FAIL", "✗", "fail", 0},
+	report.Warned:    {"WARN", "!", "warn", 1},
+	report.NotGraded: {"NOT GRADED", "–", "ng", 2},
+	report.Passed:    {"PASS", "✓", "pass", 3},
+	"":               {"NOT RUN", "", "none", 4},
 }
 
-// outcomeMark is an outcome's mark in the matrix.
-func outcomeMark(o report.Outcome) string {
-	switch o {
-	case report.Passed:
-		return "✓"
-	case report.Failed:
-		return "✗"
-	case report.Warned:
-		return "!"
-	case report.NotGraded:
-		return "–"
-	}
-	return ""
-}
-
-// outcomeRank orders outcomes for sorting: failed first.
-func outcomeRank(o report.Outcome) int {
-	switch o {
-	case report.Failed:
-		return 0
-	case report.Warned:
-		return 1
-	case report.NotGraded:
-		return 2
-	case report.Passed:
-		return 3
-	}
-	return 4
-}
-
-func outcomeClass(o report.Outcome) string {
-	switch o {
-	case report.Passed:
-		return "pass"
-	case report.Failed:
-		return "fail"
-	case report.Warned:
-		return "warn"
-	case report.NotGraded:
-		return "ng"
-	}
-	return "none"
-}
+func outcomeLabel(o report.Outcome) string { return outcomeLooks[o].label }
+func outcomeMark(o report.Outcome) string  { return outcomeLooks[o].mark }
+func outcomeClass(o report.Outcome) string { return outcomeLooks[o].class }
+func outcomeRank(o report.Outcome) int     { return outcomeLooks[o].rank }
 
 // sizeText writes a byte count as "1 GiB", "512 MiB".
 func sizeText(n int64) string {

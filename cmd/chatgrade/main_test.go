@@ -17,6 +17,7 @@ import (
 	"github.com/chatspec/chatspec/internal/faultproxy"
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/reference/chatserver"
+	"github.com/chatspec/chatspec/reference/chatserver/chatservertest"
 	"github.com/chatspec/chatspec/report"
 )
 
@@ -31,25 +32,12 @@ func chatgrade(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// startReference runs the reference server on 127.0.0.1:0 until the test
-// ends, and returns its address.
+// startReference runs the reference server, with a 1s heartbeat
+// timeout, until the test ends, and returns its address.
 func startReference(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := chatserver.New(chatserver.Config{HeartbeatTimeout: time.Second})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return l.Addr().String()
+	addr, _ := chatservertest.Start(t, chatserver.Config{HeartbeatTimeout: time.Second})
+	return addr
 }
 
 // quick are timings for the reference server's 1s heartbeat timeout.
