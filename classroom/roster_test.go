@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatspec/chatspec/steps"
 )
 
 // rosterDir returns a folder with hand-ins/alice and hand-ins/bob.
@@ -86,8 +88,9 @@ build = ""
 	}
 	// The default time limit leaves the grading what it may need, and the
 	// build and the start theirs.
-	if alice.TimeLimit < 10*time.Minute+DefaultBuildTimeout {
-		t.Errorf("alice.TimeLimit = %s: too short for the default timings", alice.TimeLimit)
+	need := steps.Budget(steps.Config{Heartbeat: time.Minute, Expiry: 3 * time.Minute}, 80)
+	if alice.TimeLimit < need+DefaultBuildTimeout+DefaultStartTimeout {
+		t.Errorf("alice.TimeLimit = %s: too short for the default timings (%s), the build and the start", alice.TimeLimit, need)
 	}
 }
 

@@ -37,7 +37,7 @@ const (
 )
 
 // DefaultTimeout is -timeout's default: well above what a run with the
-// default timings needs (about 11 minutes).
+// default timings may need (steps.Budget).
 const DefaultTimeout = 30 * time.Minute
 
 // reportMargin is kept free at the end of -timeout for writing the
