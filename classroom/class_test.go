@@ -95,17 +95,20 @@ func mutant(t *testing.T, name string) faultproxy.Mutant {
 }
 
 // quickTimings are the grading keys for servers with a 2s heartbeat
-// timeout, with room for a loaded machine.
+// timeout, with room for a loaded machine. (The class test leaves out the
+// flood (@heavy), and the timing rules (@slow) of the broken servers:
+// the self-test grades them; here they would only load a machine that
+// other packages' tests share.)
 const quickTimings = `heartbeat = "250ms"
 expiry = "4s"
 wait = "2500ms"
 quiet = "300ms"
 `
 
-// TestClass grades a class of eleven in one run: the reference server in
-// both framings, two broken servers of the self-test's catalogue and one
-// that crashes, all started on the same port at once; a broken server
-// already running (addr); one that never listens, one that listens on
+// TestClass grades a class of twelve in one run: the reference server in
+// both framings, a broken server of the self-test's catalogue, one that
+// crashes and one that hangs (another of the catalogue), all on the same
+// port; a broken server of the catalogue already running (addr); one that never listens, one that listens on
 // another port, one that exits at once, one whose build fails; and two
 // entries with roster errors. The class report, JSON and CSV must say
 // the right thing for each.
@@ -118,7 +121,7 @@ func TestClass(t *testing.T) {
 	t.Cleanup(func() { remote.Close() })
 
 	root := t.TempDir()
-	for _, d := range []string{"ref-line", "ref-utf", "no-echo", "crasher", "silent", "elsewhere", "exits", "no-build"} {
+	for _, d := range []string{"ref-line", "ref-utf", "no-echo", "crasher", "hangs", "silent", "elsewhere", "exits", "no-build"} {
 		if err := os.MkdirAll(filepath.Join(root, "hand-ins", d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -134,14 +137,17 @@ start_timeout = "10s"
 [[student]]
 name = "ref-line"
 server = "%[2]s -addr 127.0.0.1:{port} -heartbeat-timeout 2s"
+tags = "~@heavy"
 
 [[student]]
 name = "ref-utf"
 server = "%[2]s -addr :{port} -heartbeat-timeout 2s -framing utf"
+tags = "~@heavy"
 
 [[student]]
 name = "no-echo"
 server = "%[3]s -mutant no-echo -addr 127.0.0.1:{port}"
+tags = "~@slow&&~@heavy"
 
 [[student]]
 name = "crasher"
@@ -149,8 +155,14 @@ server = "%[3]s -addr 127.0.0.1:{port} -crash-on ' junk '"
 rules = ["joining.valid-name", "messages.echo", "robustness.junk", "robustness.silent-connection", "robustness.join-race"]
 
 [[student]]
+name = "hangs"
+server = "%[3]s -mutant accept-thread-dies -addr 127.0.0.1:{port}"
+rules = ["joining.valid-name", "robustness.junk", "robustness.silent-connection", "robustness.join-race"]
+
+[[student]]
 name = "remote"
 addr = "%[5]s"
+tags = "~@slow&&~@heavy"
 
 [[student]]
 name = "silent"
@@ -209,7 +221,7 @@ server = "java Server"
 		byName[res.Name] = res
 	}
 	want := map[string]report.Verdict{
-		"ref-line": report.Pass, "ref-utf": report.Pass, "no-echo": report.Fail, "crasher": report.Pass, "remote": report.Fail,
+		"ref-line": report.Pass, "ref-utf": report.Pass, "no-echo": report.Fail, "crasher": report.Pass, "hangs": report.Pass, "remote": report.Fail,
 		"silent": report.CannotGrade, "elsewhere": report.CannotGrade, "exits": report.CannotGrade, "no-build": report.CannotGrade,
 		"typo": report.CannotGrade, "no-dir": report.CannotGrade,
 	}
@@ -247,7 +259,7 @@ server = "java Server"
 		// In its own namespace every listener is the hand-in's.
 		problem("elsewhere", "start", fmt.Sprintf("It listens on %d", otherPort))
 	}
-	for _, name := range []string{"ref-line", "ref-utf", "no-echo", "crasher", "remote"} {
+	for _, name := range []string{"ref-line", "ref-utf", "no-echo", "crasher", "hangs", "remote"} {
 		if p := byName[name].Problem; p != nil {
 			t.Errorf("%s: problem %+v", name, p)
 		}
@@ -307,6 +319,16 @@ server = "java Server"
 		t.Errorf("crasher: no finding with the exit and the output: %+v", cr.Report.Findings)
 	}
 
+	// A server that still runs but answers no more is killed and
+	// restarted the same way.
+	hg := byName["hangs"]
+	if len(hg.Crashes) != 1 || !hg.Crashes[0].Restarted || !strings.Contains(hg.Crashes[0].Exit, "stopped answering") {
+		t.Errorf("hangs: crashes %+v, want one, a hang, restarted", hg.Crashes)
+	}
+	if o := ruleOutcome(hg.Report, "robustness.silent-connection"); o != report.Passed {
+		t.Errorf("hangs: robustness.silent-connection %s, want passed (graded after the restart)", o)
+	}
+
 	checkJSON(t, filepath.Join(out, "class.json"), want)
 	checkCSV(t, filepath.Join(out, "class.csv"), c)
 	checkHTML(t, filepath.Join(out, "class.html"), c)
@@ -321,8 +343,8 @@ server = "java Server"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c2.Graded) != 0 || len(c2.Reused) != 9 {
-		t.Errorf("rerun: graded %v, reused %v; want none graded, the 9 without roster errors reused", c2.Graded, c2.Reused)
+	if len(c2.Graded) != 0 || len(c2.Reused) != 10 {
+		t.Errorf("rerun: graded %v, reused %v; want none graded, the 10 without roster errors reused", c2.Graded, c2.Reused)
 	}
 	for _, res := range c2.Students {
 		if got, want := res.Verdict(), want[res.Name]; got != want {
