@@ -7,6 +7,12 @@
 //	           [-cluster nats://host:4222[,...] | -cluster embedded
 //	            [-nats-addr 127.0.0.1:4222] [-nats-store DIR]]
 //	           [-node NAME] [-cluster-room chat] [-node-timeout 10s] [-cluster-replicas 1]
+//	           [-outbox-bytes 65536] [-write-timeout 10s] [-stall-timeout 2s]
+//	           [-send-rate 5] [-send-burst 20]
+//
+// The last five set the overload policy: how far a client may fall behind,
+// how long it may take nothing, and how fast anyone may send into a room
+// that has fallen behind (see the package doc of reference/chatserver).
 //
 // It prints "chatserver: listening on <address>" on standard output once it
 // accepts connections, and logs to standard error (every request and
@@ -44,6 +50,10 @@ var errUsage = errors.New("usage")
 // shutdownGrace bounds the graceful part of a shutdown on a signal.
 const shutdownGrace = 5 * time.Second
 
+// minOutboxBytes keeps the congestion mark (a quarter) above one long
+// DATA frame.
+const minOutboxBytes = 4096
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -69,6 +79,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.MaxClients, "max-clients", 0, "most joined clients at once; 0 means unlimited")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	fs.IntVar(&cfg.OutboxBytes, "outbox-bytes", chatserver.DefaultOutboxBytes,
+		"most `bytes` queued for one client; senders over their allowance wait from a quarter of it, everyone from half")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", chatserver.DefaultWriteTimeout,
+		"drop a client that takes no byte, or holds over half of -outbox-bytes, for this `duration`")
+	fs.DurationVar(&cfg.StallTimeout, "stall-timeout", chatserver.DefaultStallTimeout,
+		"drop a client that senders wait for (it holds over a quarter of -outbox-bytes) and takes no byte for this `duration`")
+	fs.Float64Var(&cfg.SendRate, "send-rate", chatserver.DefaultSendRate,
+		"DATA `per second` each client may send while some client is behind; 0 = none")
+	fs.IntVar(&cfg.SendBurst, "send-burst", chatserver.DefaultSendBurst, "DATA `messages` a client may send at once beyond -send-rate")
 	var cl clusterFlags
 	cl.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -85,6 +104,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.MaxClients < 0 {
 		return fmt.Errorf("-max-clients must be 0 or more, not %d", cfg.MaxClients)
+	}
+	switch {
+	case cfg.OutboxBytes < minOutboxBytes:
+		return fmt.Errorf("-outbox-bytes must be at least %d (a long message is about 1000), not %d", minOutboxBytes, cfg.OutboxBytes)
+	case cfg.WriteTimeout <= 0:
+		return fmt.Errorf("-write-timeout must be positive, not %v", cfg.WriteTimeout)
+	case cfg.StallTimeout <= 0 || cfg.StallTimeout > cfg.WriteTimeout:
+		return fmt.Errorf("-stall-timeout must be positive and at most -write-timeout (%v), not %v", cfg.WriteTimeout, cfg.StallTimeout)
+	case cfg.SendRate < 0:
+		return fmt.Errorf("-send-rate must be 0 or more, not %v", cfg.SendRate)
+	case cfg.SendBurst < 1:
+		return fmt.Errorf("-send-burst must be 1 or more, not %d", cfg.SendBurst)
+	case cfg.SendRate == 0:
+		cfg.SendRate = -1 // Config's zero means the default; the flag's means none
 	}
 	if err := cl.check(fs, cfg.HeartbeatTimeout); err != nil {
 		return err

@@ -22,7 +22,8 @@ func TestRun(t *testing.T) {
 	var stderr bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-heartbeat-timeout", "1m", "-max-clients", "5"}, outW, &stderr)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-heartbeat-timeout", "1m", "-max-clients", "5",
+			"-outbox-bytes", "32768", "-write-timeout", "5s", "-stall-timeout", "1s", "-send-rate", "0", "-send-burst", "10"}, outW, &stderr)
 		outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
@@ -62,6 +63,12 @@ func TestRunBadFlags(t *testing.T) {
 		{"-heartbeat-timeout", "0s"},
 		{"-max-clients", "-1"},
 		{"-log-level", "loud"},
+		{"-outbox-bytes", "100"},
+		{"-write-timeout", "0s"},
+		{"-stall-timeout", "0s"},
+		{"-stall-timeout", "20s"},
+		{"-send-rate", "-1"},
+		{"-send-burst", "0"},
 		{"stray"},
 	} {
 		var out, errOut bytes.Buffer

@@ -15,7 +15,7 @@ import (
 )
 
 // conn is one client connection. Its fields are read-only after newConn,
-// except member, which the reader goroutine owns.
+// except those the reader goroutine owns.
 type conn struct {
 	srv        *Server
 	rwc        net.Conn
@@ -24,7 +24,10 @@ type conn struct {
 	out        *outbox
 	writerDone chan struct{} // closed when the writer goroutine ends
 
-	member *chatroom.Member // owned by the reader goroutine: nil until J_OK
+	member     *chatroom.Member // owned by the reader goroutine: nil until J_OK
+	deadline   time.Time        // owned by the reader goroutine: the read deadline (the heartbeat's)
+	allow      allowance        // owned by the reader goroutine: DATA it may send into a congested room
+	pauseTimer *time.Timer      // owned by the reader goroutine: wakes a pause when a token is due; nil until needed
 }
 
 // endReason says why a connection's reader stopped.
@@ -85,10 +88,14 @@ func (c *conn) abort() {
 // connection then closes gracefully. Server.stopping must be set first.
 func (c *conn) stopReading() { _ = c.rwc.SetReadDeadline(aLongTimeAgo) }
 
+// errWriterGone ends a reader that was paused when its writer stopped.
+var errWriterGone = errors.New("chatserver: writer stopped")
+
 // readLoop reads and handles frames until the connection must end.
 func (c *conn) readLoop() (endReason, error) {
 	s := c.srv
-	if err := c.rwc.SetReadDeadline(time.Now().Add(s.cfg.HeartbeatTimeout)); err != nil {
+	c.deadline = time.Now().Add(s.cfg.HeartbeatTimeout)
+	if err := c.rwc.SetReadDeadline(c.deadline); err != nil {
 		return endError, err
 	}
 	var fr *frameReader // lent while there are bytes to read; nil when idle
@@ -103,6 +110,12 @@ func (c *conn) readLoop() (endReason, error) {
 	}()
 	var one [1]byte
 	for {
+		// Pause before the next frame if the client must wait (see
+		// "Overload" in the package doc); the pause moves the read
+		// deadline, so check for a shutdown after it.
+		if c.mustPause() && !c.pause() && !s.stopping.Load() {
+			return endError, errWriterGone
+		}
 		if s.stopping.Load() {
 			return endShutdown, nil
 		}
@@ -180,7 +193,8 @@ func (c *conn) refresh() error {
 	if c.member != nil {
 		c.member.Touch(now)
 	}
-	return c.rwc.SetReadDeadline(now.Add(c.srv.cfg.HeartbeatTimeout))
+	c.deadline = now.Add(c.srv.cfg.HeartbeatTimeout)
+	return c.rwc.SetReadDeadline(c.deadline)
 }
 
 // handle answers one request. It reports whether the connection must end.
@@ -267,6 +281,7 @@ func (c *conn) data(m protocol.Message, perr error) {
 			c.replyCode(sayCode(err))
 			return
 		}
+		c.allow.spend(time.Now())
 		if c.srv.log.Enabled(context.Background(), slog.LevelDebug) {
 			c.srv.log.Debug("broadcast", "conn", c.id, "name", c.member.Name, "text", quoted(m.Text))
 		}
@@ -340,8 +355,10 @@ func (c *conn) writeLoop() {
 		err = c.out.cause(err)
 		switch {
 		case errors.Is(err, errDrained), errors.Is(err, errAborted):
-		case errors.Is(err, errSlowConsumer), errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, errSlowConsumer), errors.Is(err, errStalled), errors.Is(err, errHeldRoom),
+			errors.Is(err, os.ErrDeadlineExceeded):
 			c.srv.log.Info("slow consumer dropped", "conn", c.id, "remote", c.remote, "err", err)
+			c.out.abort() // hold no sender back any more
 			c.rwc.Close()
 		default:
 			c.srv.log.Debug("write", "conn", c.id, "err", err)
@@ -355,22 +372,22 @@ func (c *conn) writeLoop() {
 // are copied into one pooled buffer, a frame bigger than the buffer (a long
 // LIST) is written on its own.
 func (c *conn) write(batch [][]byte) error {
+	progress := time.Now() // when the peer last took a byte, or the batch began
 	if len(batch) == 1 {
-		_, err := c.rwc.Write(batch[0])
-		return err
+		return c.writeAll(batch[0], &progress)
 	}
 	bp := c.srv.bufs.Get().(*[]byte)
 	defer c.srv.bufs.Put(bp)
 	buf := (*bp)[:0]
 	for _, f := range batch {
 		if len(buf)+len(f) > cap(buf) && len(buf) > 0 {
-			if _, err := c.rwc.Write(buf); err != nil {
+			if err := c.writeAll(buf, &progress); err != nil {
 				return err
 			}
 			buf = buf[:0]
 		}
 		if len(f) >= cap(buf) {
-			if _, err := c.rwc.Write(f); err != nil {
+			if err := c.writeAll(f, &progress); err != nil {
 				return err
 			}
 			continue
@@ -378,11 +395,29 @@ func (c *conn) write(batch [][]byte) error {
 		buf = append(buf, f...)
 	}
 	if len(buf) > 0 {
-		if _, err := c.rwc.Write(buf); err != nil {
-			return err
-		}
+		return c.writeAll(buf, &progress)
 	}
 	return nil
+}
+
+// writeAll writes b. A write that reaches its deadline goes on if the peer
+// has taken a byte recently enough (outbox.rearm): a reader that keeps
+// reading, however slowly, is not cut off mid-batch. *progress is when the
+// peer last took a byte, as seen at the end of a write call.
+func (c *conn) writeAll(b []byte, progress *time.Time) error {
+	for {
+		n, err := c.rwc.Write(b)
+		if n > 0 {
+			*progress = time.Now()
+		}
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		if err := c.out.rearm(*progress); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
 }
 
 // quoted escapes s for a log: control characters, invalid UTF-8 and quotes

@@ -12,7 +12,7 @@ import (
 func newTestOutbox(t *testing.T, max int) *outbox {
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
-	return newOutbox(a, max, time.Minute, nil)
+	return newOutbox(a, max, time.Minute, time.Minute, nil, nil)
 }
 
 // take returns the next batch as strings, dropped LISTs left out.
@@ -152,7 +152,7 @@ func BenchmarkOutboxSend(b *testing.B) {
 	a, c := net.Pipe()
 	defer a.Close()
 	defer c.Close()
-	o := newOutbox(a, 1<<30, time.Minute, new(sync.Pool))
+	o := newOutbox(a, 1<<30, time.Minute, time.Minute, new(sync.Pool), nil)
 	frame := make([]byte, 80)
 	b.ReportAllocs()
 	var batch [][]byte

@@ -13,7 +13,7 @@
 // queues shared, pre-formatted frames into outboxes; queueing never blocks,
 // and no socket is written while the room's lock is held. Lock order: the
 // server's mutex (listeners, connections), then the room's, then an
-// outbox's or the LIST timer's; none is held during I/O.
+// outbox's or the LIST timer's, then a gate's; none is held during I/O.
 //
 // # Heartbeat
 //
@@ -24,11 +24,58 @@
 // a byte at a time without ever ending a line, is closed once the timeout
 // passes since its last complete frame. This holds before JOIN too.
 //
-// # Slow consumers
+// # Overload
 //
-// A connection whose outbox goes over OutboxBytes, or whose peer does not
-// take a batch within WriteTimeout, is dropped: removed from the room (the
-// others get the new LIST) and closed. The others never wait for it.
+// When the room gets more DATA than some client can read, the cost falls
+// on whoever causes it: a sender over its allowance is slowed, a reader that
+// keeps reading is kept, and only a reader that stops, or that cannot keep
+// up even with senders within their allowance, is dropped.
+//
+// The level of a connection is the bytes queued for it and not yet taken by
+// its peer (J_OK, J_ER and DATA; LISTs conflate and are left out). Over a
+// quarter of OutboxBytes the connection is congested, over half it is full.
+// Each client has an allowance, a token bucket of SendBurst messages that
+// fills at SendRate a second and that each DATA spends. Before it reads
+// each frame, a connection's reader pauses (it stops reading, so the
+// client's frames wait in its socket and its writes block, as with IRC
+// servers' "fakelag") while:
+//   - its own connection is congested: it does not read what it is sent;
+//   - some connection is full: the room takes nothing more from anyone;
+//   - some connection is congested and this client's allowance is spent:
+//     it waits for the room to catch up, or for its next token.
+//
+// People typing stay within their allowance and are not slowed by a flood;
+// a flooder is held to what the slowest reader takes. A message from
+// someone typing waits behind at most a congested queue of flood at each
+// reader (plus what the operating system buffers for that reader). The
+// time a reader is paused does not count against its heartbeat: its read
+// deadline moves on by as much, so a paused client is never expired for a
+// silence that is the server's.
+//
+// A reader is dropped (removed from the room, which sends the others the
+// new LIST, and closed) when, as seen by its writer:
+//   - it takes no byte for WriteTimeout (a dead peer nobody waits for);
+//   - it takes no byte for StallTimeout while it is congested, that is,
+//     while senders wait for it (a stalled peer holding a flood back);
+//   - it stays full for WriteTimeout: it does not keep up even with the
+//     senders within their allowance, and the whole room has waited for it
+//     that long;
+//   - its level would pass OutboxBytes, which takes over a quarter of
+//     OutboxBytes of DATA from different senders at the same instant, each
+//     read before the connection became full.
+//
+// A write that times out says how many bytes it moved but not when, so the
+// writer checks at ticks of an eighth of the time allowed: a drop comes at
+// most an eighth of it late. A reader that keeps taking bytes, and is not
+// full for WriteTimeout on end, is never dropped, however far behind it
+// is. Memory per connection is bounded by OutboxBytes of frames (the batch
+// being written included) and at most two LISTs.
+//
+// The gates are this server's own. With a room shared by several servers
+// (Config.Room, package chatcluster), a sender is paused only for the
+// readers of its own server: DATA from another server reaches this one's
+// readers unpaced, and a reader that falls behind such a flood is dropped
+// when its level would pass OutboxBytes, as before this policy.
 //
 // # LIST traffic
 //
@@ -68,10 +115,29 @@ const (
 	// heartbeat interval.
 	DefaultHeartbeatTimeout = 2 * time.Minute
 	// DefaultOutboxBytes bounds each connection's queue of unwritten
-	// frames: about 800 DATA lines of 80 bytes.
+	// frames: about 800 DATA lines of 80 bytes. Senders over their
+	// allowance wait from a quarter of it (16 KiB, about 200 lines: enough
+	// for the writer to batch at full speed, little enough that a message
+	// of someone typing waits behind at most that much flood), everyone
+	// from half of it.
 	DefaultOutboxBytes = 64 << 10
-	// DefaultWriteTimeout is how long one write to a peer may take.
+	// DefaultWriteTimeout is how long a peer may take no byte, or stay
+	// full, before it is dropped.
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultStallTimeout is how long a peer that senders wait for may
+	// take no byte before it is dropped: a client that reads at all takes
+	// bytes every few milliseconds, and a flood should not wait long for
+	// one that has stopped.
+	DefaultStallTimeout = 2 * time.Second
+	// DefaultSendRate is the rate, in messages a second, at which a client
+	// may always send DATA, even into a congested room: a quick typist
+	// sends one message every few seconds; five a second leaves room for
+	// pasted lines and the chat bots students write. (ergo, an IRC server,
+	// allows two a second after a burst of five.)
+	DefaultSendRate = 5
+	// DefaultSendBurst is how many messages a client may send at once
+	// beyond DefaultSendRate: a paste of 20 lines goes through unslowed.
+	DefaultSendBurst = 20
 )
 
 // listBytesPerSecond paces LIST rounds (see chatroom.Config): a LIST to
@@ -102,13 +168,30 @@ type Config struct {
 	// MaxLineBytes is the longest frame read; a longer one is skipped and
 	// answered with "J_ER 431". Zero means protocol.DefaultMaxLineBytes.
 	MaxLineBytes int
-	// OutboxBytes bounds each connection's queue of unwritten frames; a
-	// connection that lets it overflow is dropped. Zero means
-	// DefaultOutboxBytes. It should be well above the longest frame.
+	// OutboxBytes bounds each connection's queue of unwritten frames
+	// (LISTs aside). Senders over their allowance pause while some
+	// connection holds over a quarter of it, every sender while some holds
+	// over half; a connection that would go over it is dropped (see
+	// "Overload"). Zero means DefaultOutboxBytes. It should be well above
+	// the longest frame.
 	OutboxBytes int
-	// WriteTimeout bounds each write of a batch of frames to a peer; a peer
-	// that takes longer is dropped. Zero means DefaultWriteTimeout.
+	// WriteTimeout is how long a peer may take no byte of what is written
+	// to it, or hold over half of OutboxBytes, before it is dropped. Zero
+	// means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// StallTimeout is how long a peer that holds senders back (it holds
+	// over a quarter of OutboxBytes) may take no byte before it is dropped.
+	// Zero means DefaultStallTimeout; it is at most WriteTimeout.
+	StallTimeout time.Duration
+	// SendRate is the messages a second each client may send into a
+	// congested room (its allowance fills at this rate); a client over its
+	// allowance is paused while the room is congested. Zero means
+	// DefaultSendRate; negative means no allowance: every sender pauses
+	// while the room is congested.
+	SendRate float64
+	// SendBurst is the most messages a client's allowance holds. Zero
+	// means DefaultSendBurst (no allowance if SendRate is negative).
+	SendBurst int
 	// Logger receives the server's log: every request and response at
 	// debug level, joins and leaves at info. Nil discards.
 	Logger *slog.Logger
@@ -126,6 +209,7 @@ type Server struct {
 	cfg       Config                   // read-only after New, defaults filled in
 	log       *slog.Logger             // read-only after New
 	room      Room                     // safe for concurrent use
+	gates     *gates                   // safe for concurrent use: is some outbox congested, full
 	errFrames map[protocol.Code][]byte // read-only after New: J_ER frames with the default texts
 	bufs      sync.Pool                // *[]byte write buffers of writeBufferSize
 	slices    sync.Pool                // *[][]byte frame slices of idle outboxes
@@ -159,6 +243,19 @@ func New(cfg Config) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	cfg.StallTimeout = min(cfg.StallTimeout, cfg.WriteTimeout)
+	switch {
+	case cfg.SendRate < 0:
+		cfg.SendRate, cfg.SendBurst = 0, 0
+	case cfg.SendRate == 0:
+		cfg.SendRate = DefaultSendRate
+	}
+	if cfg.SendBurst <= 0 && cfg.SendRate > 0 {
+		cfg.SendBurst = DefaultSendBurst
+	}
 	if cfg.MaxClients < 0 {
 		cfg.MaxClients = 0
 	}
@@ -173,6 +270,7 @@ func New(cfg Config) *Server {
 		done:      make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+		gates:     newGates(),
 	}
 	rc := chatroom.Config{
 		Framing:            cfg.Framing,
@@ -298,7 +396,8 @@ func (s *Server) newConn(rw net.Conn) *conn {
 		remote:     rw.RemoteAddr().String(),
 		writerDone: make(chan struct{}),
 	}
-	c.out = newOutbox(rw, s.cfg.OutboxBytes, s.cfg.WriteTimeout, &s.slices)
+	c.out = newOutbox(rw, s.cfg.OutboxBytes, s.cfg.WriteTimeout, s.cfg.StallTimeout, &s.slices, s.gates)
+	c.allow = newAllowance(s.cfg.SendRate, s.cfg.SendBurst, time.Now())
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return c
