@@ -130,7 +130,12 @@ func (c *client) data(m protocol.Message) {
 		r.errs.foreign.Add(1)
 		return
 	}
-	r.lat.record(c.index, now-st.sent)
+	snd := r.senders[st.sender]
+	if snd.probe {
+		r.probeLat.record(c.index, now-st.sent)
+	} else {
+		r.lat.record(c.index, now-st.sent)
+	}
 	if r.nodes != nil {
 		r.nodes[c.node].lat.record(c.index, now-st.sent)
 	}
@@ -148,8 +153,8 @@ func (c *client) data(m protocol.Message) {
 			c.late.Add(1)
 		}
 	}
-	if c.observer.Load() {
-		r.senders[st.sender].ack(1)
+	if c.observer.Load() || r.cfg.Echo && c.send == snd {
+		snd.ack(1)
 	}
 }
 
@@ -174,13 +179,25 @@ func (c *client) ended(err error) {
 	}
 }
 
-// sender is the sending side of one of the first Senders clients.
+// sender is the sending side of one of the first Senders+Probes clients.
 type sender struct {
-	index int
-	name  string        // the sending client's name
-	sent  atomic.Int64  // messages written; written by the sender goroutine
-	acked atomic.Int64  // messages the observer received (or refused); written by readers
-	wake  chan struct{} // cap 1: an ack arrived
+	index   int
+	name    string        // the sending client's name
+	probe   bool          // one of the Probes, not of the Senders
+	rate    float64       // messages a second; 0 = as fast as acks allow
+	sent    atomic.Int64  // messages written; written by the sender goroutine
+	acked   atomic.Int64  // messages the observer (or, with Echo, the sender) received or refused; written by readers
+	wake    chan struct{} // cap 1: an ack arrived
+	running atomic.Bool   // the sender goroutine is running: it sends this client's IMAV
+	imavDue chan struct{} // cap 1: the heartbeat asks the sender goroutine to send an IMAV
+}
+
+// heartbeat asks the sender goroutine to send an IMAV. It never blocks.
+func (s *sender) heartbeat() {
+	select {
+	case s.imavDue <- struct{}{}:
+	default:
+	}
 }
 
 func (s *sender) ack(n int64) {
@@ -201,8 +218,12 @@ func (s *sender) loop(r *run, c *client, loadStart time.Time) {
 		text  = make([]byte, cfg.Size)
 		seq   uint32
 		timer = time.NewTimer(time.Hour)
+		imav  []byte
 	)
 	defer timer.Stop()
+	imav, _ = cfg.Framing.AppendMessage(imav, protocol.Alive())
+	s.running.Store(true)
+	defer s.running.Store(false)
 	for i := stampLen; i < len(text); i++ {
 		text[i] = 'x'
 	}
@@ -212,16 +233,28 @@ func (s *sender) loop(r *run, c *client, loadStart time.Time) {
 			return
 		default:
 		}
+		select {
+		case <-s.imavDue:
+			if _, err := c.conn.Write(imav); err != nil {
+				if !r.closing.Load() {
+					r.errs.write.Add(1)
+				}
+				return
+			}
+		default:
+		}
 		sent := s.sent.Load()
 		var n int64
-		if cfg.Rate > 0 {
+		if s.rate > 0 {
 			elapsed := time.Since(loadStart)
-			n = int64(elapsed.Seconds()*cfg.Rate) + 1 - sent
+			n = int64(elapsed.Seconds()*s.rate) + 1 - sent
 			if n <= 0 {
-				due := time.Duration(float64(sent) / cfg.Rate * float64(time.Second))
+				due := time.Duration(float64(sent) / s.rate * float64(time.Second))
 				timer.Reset(due - elapsed)
 				select {
 				case <-timer.C:
+				case <-s.imavDue:
+					s.heartbeat() // sent at the top of the loop
 				case <-r.stopSend:
 					return
 				case <-c.gone:
@@ -234,6 +267,8 @@ func (s *sender) loop(r *run, c *client, loadStart time.Time) {
 			if n <= 0 {
 				select {
 				case <-s.wake:
+				case <-s.imavDue:
+					s.heartbeat() // sent at the top of the loop
 				case <-r.stopSend:
 					return
 				case <-c.gone: // dropped: its messages in flight will never come

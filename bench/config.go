@@ -23,12 +23,27 @@ type Config struct {
 	// Senders is how many of the clients send DATA. 0 = none (a join-only
 	// run, useful to measure memory per idle client); -1 = all clients.
 	Senders int `json:"senders"`
-	// Rate is the messages per second each sender sends. 0 = as fast as the
-	// server takes them, with Window messages in flight per sender.
+	// Rate is the messages per second each sender sends, whatever the
+	// server does with them (open loop). 0 = as fast as the server takes
+	// them, with Window messages in flight per sender.
 	Rate float64 `json:"rate"`
 	// Window is the number of messages each sender may have in flight when
 	// Rate is 0. 0 = 16.
 	Window int `json:"window"`
+	// Echo, with Rate 0, makes a message in flight until its sender's own
+	// client receives it, not until the observer (the last client to join)
+	// does: each sender waits only for its own echo, not for the slowest
+	// client, so together they offer more than every client can take (open
+	// loop). It needs a server that sends a DATA back to its sender, as the
+	// assignment's protocol does.
+	Echo bool `json:"echo"`
+	// Probes is how many clients, after the Senders, send DATA at
+	// ProbeRate each, open loop: well-behaved senders, like people typing,
+	// whose messages' latency is reported on its own (Result.ProbeLatency)
+	// while the Senders flood. 0 = none.
+	Probes int `json:"probes"`
+	// ProbeRate is the messages per second each probe sends. 0 = 2.
+	ProbeRate float64 `json:"probe_rate"`
 	// Warmup is load applied before measuring starts. 0 = none. Ignored
 	// when Messages is set.
 	Warmup time.Duration `json:"warmup"`
@@ -114,6 +129,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	def(&c.Clients, 100)
 	def(&c.Window, 16)
+	if c.ProbeRate == 0 {
+		c.ProbeRate = 2
+	}
 	def(&c.Size, 64)
 	def(&c.JoinConcurrency, 100)
 	// A LIST of this run's names: "LIST" and, per name, a space and at
@@ -128,6 +146,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Senders < 0 || c.Senders > c.Clients {
 		c.Senders = c.Clients
 	}
+	c.Probes = min(max(c.Probes, 0), c.Clients-c.Senders)
 	switch {
 	case c.Clients < 0:
 		return c, fmt.Errorf("bench: clients %d < 0", c.Clients)
@@ -137,6 +156,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("bench: size %d outside [%d, %d]", c.Size, MinSize, protocol.MaxTextLen)
 	case c.Rate < 0:
 		return c, fmt.Errorf("bench: rate %v < 0", c.Rate)
+	case c.ProbeRate < 0:
+		return c, fmt.Errorf("bench: probe rate %v < 0", c.ProbeRate)
 	case c.Window < 0:
 		return c, fmt.Errorf("bench: window %d < 0", c.Window)
 	case c.JoinRate < 0:

@@ -36,9 +36,22 @@
 // With Rate 0 each sender keeps at most Window messages in flight: sent but
 // not yet received by the observer, the last client joined (servers usually
 // write to it last). This saturates the server without overrunning its
-// outbound queues. With Rate > 0 senders are paced open-loop; a sender that
-// the server blocks falls behind, and its messages carry the time they were
-// actually written.
+// outbound queues: the senders wait for the slowest client. With Echo, a
+// message is in flight until the sender's own client receives it: each
+// sender waits only for itself, and together they offer more than the
+// slowest client takes (open loop), as senders in a real room do. With
+// Rate > 0 senders are paced open loop at a fixed rate; a sender that the
+// server slows (by not reading it) falls behind, and its messages carry the
+// time they were stamped, so the wait counts in their latency.
+//
+// Probes are further clients that send at ProbeRate, open loop, whatever
+// the Senders do: people typing while others flood. Their messages'
+// latency is reported apart (Result.ProbeLatency): how long a flood delays
+// someone else's message.
+//
+// A client the server disconnects is a drop, reported apart for readers
+// and for senders (ReadersDropped, SendersDropped); loss counts only what
+// clients still connected never received.
 //
 // # Resources
 //

@@ -148,3 +148,14 @@ func (s *histSnapshot) latency() Latency {
 		Max:   time.Duration(s.max),
 	}
 }
+
+// buckets returns the non-empty buckets of s, in increasing order of value.
+func (s *histSnapshot) buckets() []Bucket {
+	var b []Bucket
+	for i, c := range s.counts {
+		if c > 0 {
+			b = append(b, Bucket{Value: time.Duration(histValue(i)), Count: c})
+		}
+	}
+	return b
+}

@@ -11,19 +11,43 @@ import (
 	"github.com/chatspec/chatspec/protocol"
 )
 
-// lossyServer is a broken fan-out server, to prove that chatbench sees
-// what goes wrong: the first client to join misses every skipEvery-th DATA,
-// the second is disconnected after closeAfter DATA (and, being a sender,
-// stops sending), and the third is disconnected after closeAfter DATA too.
-type lossyServer struct {
-	skipEvery, closeAfter int
+// relayServer is a broken fan-out server, to prove that chatbench sees
+// what goes wrong: it answers the first frame of each client with J_OK and
+// relays every DATA to the clients in join order, unless fate says
+// otherwise for the n-th DATA (from 1) and the i-th client (from 0).
+type relayServer struct {
+	fate func(i, n int) fate
 
 	mu    sync.Mutex
 	conns []net.Conn // guarded by mu, in join order
 	n     int        // guarded by mu: DATA frames relayed
 }
 
-func (s *lossyServer) serve(l net.Listener) {
+// fate is what relayServer does with one DATA for one client.
+type fate int
+
+const (
+	deliver fate = iota
+	skip         // the client misses it
+	hangUp       // the client is disconnected instead
+)
+
+// lossyServer: the first client to join misses every skipEvery-th DATA,
+// the second is disconnected after closeAfter DATA (and, being a sender,
+// stops sending), and the third is disconnected after closeAfter DATA too.
+func lossyServer(skipEvery, closeAfter int) *relayServer {
+	return &relayServer{fate: func(i, n int) fate {
+		switch {
+		case i == 0 && n%skipEvery == 0:
+			return skip
+		case (i == 1 || i == 2) && n == closeAfter+1:
+			return hangUp
+		}
+		return deliver
+	}}
+}
+
+func (s *relayServer) serve(l net.Listener) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -31,16 +55,14 @@ func (s *lossyServer) serve(l net.Listener) {
 		if err != nil {
 			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer c.Close()
 			s.conn(c)
-		}()
+		})
 	}
 }
 
-func (s *lossyServer) conn(c net.Conn) {
+func (s *relayServer) conn(c net.Conn) {
 	rd := protocol.FramingLine.NewReader(c, 0)
 	if _, err := rd.ReadFrame(); err != nil {
 		return
@@ -60,10 +82,10 @@ func (s *lossyServer) conn(c net.Conn) {
 		s.mu.Lock()
 		s.n++
 		for i, to := range s.conns {
-			switch {
-			case i == 0 && s.n%s.skipEvery == 0:
+			switch s.fate(i, s.n) {
+			case skip:
 				continue
-			case (i == 1 || i == 2) && s.n == s.closeAfter+1:
+			case hangUp:
 				to.Close()
 				continue
 			}
@@ -73,12 +95,21 @@ func (s *lossyServer) conn(c net.Conn) {
 	}
 }
 
+// closeAll disconnects every client.
+func (s *relayServer) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+}
+
 func TestLossAndDropsAreCounted(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &lossyServer{skipEvery: 5, closeAfter: 3}
+	srv := lossyServer(5, 3)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -92,17 +123,13 @@ func TestLossAndDropsAreCounted(t *testing.T) {
 	}
 	res, err := bench.Run(t.Context(), cfg)
 	l.Close()
-	srv.mu.Lock()
-	for _, c := range srv.conns {
-		c.Close()
-	}
-	srv.mu.Unlock()
+	srv.closeAll()
 	<-done
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if res.Drops != 2 {
-		t.Errorf("drops %d, want 2", res.Drops)
+	if res.Drops != 2 || res.ReadersDropped != 1 || res.SendersDropped != 1 {
+		t.Errorf("drops %d (%d readers, %d senders), want 2 (1, 1)", res.Drops, res.ReadersDropped, res.SendersDropped)
 	}
 	// The dropped sender wrote some messages the server never read: they
 	// are not due to anyone. Two clients are still connected, and one of
@@ -120,7 +147,7 @@ func TestLossAndDropsAreCounted(t *testing.T) {
 	}
 }
 
-func (s *lossyServer) relayed() int {
+func (s *relayServer) relayed() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n

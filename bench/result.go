@@ -25,21 +25,30 @@ type Result struct {
 	SettleTime  time.Duration `json:"settle_time"`   // last join to the end of the LIST storm (less the quiet period)
 
 	// Load phase (the Duration after Warmup).
+	LoadStart        time.Duration `json:"load_start"`         // since the run started: the senders start (warm-up)
+	MeasureStart     time.Duration `json:"measure_start"`      // since the run started: the measured time starts
+	MeasureEnd       time.Duration `json:"measure_end"`        // since the run started: the measured time ends
 	Window           time.Duration `json:"window"`             // the measured time
+	CPU              time.Duration `json:"cpu"`                // CPU time (user+system) of this process in the measured time: load generator and any in-process server; 0 if unknown
 	Sent             int64         `json:"sent"`               // DATA written by senders, whole run
 	SentPerSec       float64       `json:"sent_per_sec"`       // in the measured time
 	Delivered        int64         `json:"delivered"`          // DATA received by clients in the measured time
 	DeliveriesPerSec float64       `json:"deliveries_per_sec"` // Delivered / Window
-	Latency          Latency       `json:"latency"`            // send to receipt, in the measured time
+	Latency          Latency       `json:"latency"`            // send to receipt of the Senders' DATA, in the measured time
+	LatencyDist      []Bucket      `json:"latency_dist"`       // the distribution Latency sums up
+	ProbeLatency     Latency       `json:"probe_latency"`      // send to receipt of the Probes' DATA, in the measured time
+	ProbeDist        []Bucket      `json:"probe_dist"`         // the distribution ProbeLatency sums up
 
 	// Whole run.
-	Expected   int64  `json:"expected"`     // deliveries due to clients not dropped: (Sent-Rejected) each
-	Received   int64  `json:"received"`     // deliveries those clients got, whole run
-	Lost       int64  `json:"lost"`         // due but never received, after the drain
-	Duplicated int64  `json:"duplicated"`   // received beyond what was due
-	OutOfOrder int64  `json:"out_of_order"` // received after a later message of the same sender
-	Drops      int    `json:"drops"`        // joined clients the server disconnected
-	Errors     Errors `json:"errors"`
+	Expected       int64  `json:"expected"`        // deliveries due to clients not dropped: (Sent-Rejected) each
+	Received       int64  `json:"received"`        // deliveries those clients got, whole run
+	Lost           int64  `json:"lost"`            // due but never received, after the drain
+	Duplicated     int64  `json:"duplicated"`      // received beyond what was due
+	OutOfOrder     int64  `json:"out_of_order"`    // received after a later message of the same sender
+	Drops          int    `json:"drops"`           // joined clients the server disconnected
+	ReadersDropped int    `json:"readers_dropped"` // of those, clients that only read
+	SendersDropped int    `json:"senders_dropped"` // of those, Senders and Probes
+	Errors         Errors `json:"errors"`
 
 	Lists         int64 `json:"lists"`          // LIST frames received by all clients
 	ListsComplete int   `json:"lists_complete"` // clients whose newest LIST names every joined client
@@ -85,6 +94,13 @@ type Latency struct {
 	Max   time.Duration `json:"max"`   // the largest value
 }
 
+// Bucket is one bucket of a latency distribution: Count values within
+// about 3 % of Value.
+type Bucket struct {
+	Value time.Duration `json:"value"`
+	Count uint64        `json:"count"`
+}
+
 // Sample is the state of a run at one moment, with rates over the Interval
 // before it.
 type Sample struct {
@@ -95,6 +111,8 @@ type Sample struct {
 	DeliveriesPerSec float64       `json:"deliveries_per_sec"` // DATA received, all clients
 	P50              time.Duration `json:"p50"`                // latency of the deliveries in the interval
 	P99              time.Duration `json:"p99"`                // latency of the deliveries in the interval
+	ProbeP50         time.Duration `json:"probe_p50"`          // latency of the Probes' deliveries in the interval
+	ProbeP99         time.Duration `json:"probe_p99"`          // latency of the Probes' deliveries in the interval
 	InFlight         int64         `json:"in_flight"`          // deliveries due to live clients, not yet received
 	Missing          int64         `json:"missing"`            // skipped in a sender's sequence and not arrived since: lost so far
 	Drops            int           `json:"drops"`              // so far
@@ -197,9 +215,10 @@ func WriteTable(w io.Writer, r, base *Result) error {
 		load = load || c.Config.Senders > 0
 	}
 	if load {
-		loadRows(row, div)
+		loadRows(cols, row, div)
 	}
-	row("drops", func(c *Result) string { return fmt.Sprint(c.Drops) }, nil)
+	row("readers dropped", func(c *Result) string { return fmt.Sprint(c.ReadersDropped) }, nil)
+	row("senders dropped", func(c *Result) string { return fmt.Sprint(c.SendersDropped) }, nil)
 	row("errors", func(c *Result) string { return errorsString(c.Errors) }, nil)
 	if r != nil && r.RSSJoined > 0 {
 		row("server RSS before/joined/peak/end", func(c *Result) string {
@@ -229,25 +248,52 @@ func WriteTable(w io.Writer, r, base *Result) error {
 }
 
 // loadRows adds the rows about the load phase to a table.
-func loadRows(row func(string, func(*Result) string, func(a, b *Result) float64), div func(a, b float64) float64) {
+func loadRows(cols []*Result, row func(string, func(*Result) string, func(a, b *Result) float64), div func(a, b float64) float64) {
 	row("senders x rate", func(c *Result) string {
 		if c.Config.Senders == 0 {
 			return "none"
 		}
-		if c.Config.Rate == 0 {
-			return fmt.Sprintf("%d x max (window %d)", c.Config.Senders, c.Config.Window)
+		switch {
+		case c.Config.Rate > 0:
+			return fmt.Sprintf("%d x %s/s", c.Config.Senders, si(c.Config.Rate))
+		case c.Config.Echo:
+			return fmt.Sprintf("%d x max (window %d of own echoes)", c.Config.Senders, c.Config.Window)
 		}
-		return fmt.Sprintf("%d x %s/s", c.Config.Senders, si(c.Config.Rate))
+		return fmt.Sprintf("%d x max (window %d)", c.Config.Senders, c.Config.Window)
 	}, nil)
 	row("text size", func(c *Result) string { return fmt.Sprintf("%d B", c.Config.Size) }, nil)
 	row("measured for", func(c *Result) string { return dur(c.Window) }, nil)
 	row("messages sent/s", func(c *Result) string { return si(c.SentPerSec) }, func(a, b *Result) float64 { return div(a.SentPerSec, b.SentPerSec) })
 	row("deliveries/s", func(c *Result) string { return si(c.DeliveriesPerSec) }, func(a, b *Result) float64 { return div(a.DeliveriesPerSec, b.DeliveriesPerSec) })
+	row("CPU of this process", func(c *Result) string {
+		if c.CPU <= 0 || c.Window <= 0 || c.Delivered == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f cores, %.2fµs a delivery", c.CPU.Seconds()/c.Window.Seconds(), float64(c.CPU.Microseconds())/float64(c.Delivered))
+	}, func(a, b *Result) float64 {
+		if a.Delivered == 0 || b.Delivered == 0 {
+			return 0
+		}
+		return div(float64(a.CPU)/float64(a.Delivered), float64(b.CPU)/float64(b.Delivered))
+	})
 	row("latency p50", func(c *Result) string { return ms(c.Latency.P50) }, nil)
 	row("latency p90", func(c *Result) string { return ms(c.Latency.P90) }, nil)
 	row("latency p99", func(c *Result) string { return ms(c.Latency.P99) }, nil)
 	row("latency p99.9", func(c *Result) string { return ms(c.Latency.P999) }, nil)
 	row("latency max", func(c *Result) string { return ms(c.Latency.Max) }, nil)
+	probes := false
+	for _, c := range cols {
+		probes = probes || c.Config.Probes > 0
+	}
+	if probes {
+		row("well-behaved senders", func(c *Result) string {
+			return fmt.Sprintf("%d x %s/s", c.Config.Probes, si(c.Config.ProbeRate))
+		}, nil)
+		row("their latency p50 / p99 / max", func(c *Result) string {
+			l := c.ProbeLatency
+			return ms(l.P50) + " / " + ms(l.P99) + " / " + ms(l.Max)
+		}, nil)
+	}
 	row("lost (of expected)", func(c *Result) string {
 		return fmt.Sprintf("%d (of %s)", c.Lost, si(float64(c.Expected)))
 	}, nil)

@@ -35,12 +35,13 @@ type run struct {
 	start time.Time // the clock of the stamps
 
 	clients []atomic.Pointer[client] // by index; set by the client's join worker once it has joined
-	senders []*sender                // the first Senders clients' senders, by sender index
+	senders []*sender                // the first Senders+Probes clients' senders, by sender index
 
-	lat     histogram // DATA latency, recorded by reader goroutines
-	joinLat histogram // dial to J_OK, recorded by join workers
-	addrs   []string  // the servers: client i joins addrs[i%len(addrs)]
-	nodes   []nodeLat // per address when there are several, else nil
+	lat      histogram // latency of the Senders' DATA, recorded by reader goroutines
+	probeLat histogram // latency of the probes' DATA, recorded by reader goroutines
+	joinLat  histogram // dial to J_OK, recorded by join workers
+	addrs    []string  // the servers: client i joins addrs[i%len(addrs)]
+	nodes    []nodeLat // per address when there are several, else nil
 
 	phase   atomic.Pointer[string]
 	joined  atomic.Int64
@@ -81,12 +82,16 @@ func newRun(cfg Config) *run {
 		cfg:      cfg,
 		tag:      string(tag),
 		clients:  make([]atomic.Pointer[client], cfg.Clients),
-		senders:  make([]*sender, cfg.Senders),
+		senders:  make([]*sender, cfg.Senders+cfg.Probes),
 		stopSend: make(chan struct{}),
 		obsGone:  make(chan struct{}),
 	}
 	for i := range r.senders {
-		r.senders[i] = &sender{index: i, name: r.name(i), wake: make(chan struct{}, 1)}
+		s := &sender{index: i, name: r.name(i), rate: cfg.Rate, wake: make(chan struct{}, 1), imavDue: make(chan struct{}, 1)}
+		if i >= cfg.Senders {
+			s.probe, s.rate = true, cfg.ProbeRate
+		}
+		r.senders[i] = s
 	}
 	r.addrs = cfg.addrs()
 	if len(r.addrs) > 1 {
@@ -388,16 +393,18 @@ func (r *run) load(ctx context.Context, res *Result) {
 		return
 	}
 	// The observer is the last client that joined: servers usually write
-	// to it last.
-	for i := len(r.clients) - 1; i >= 0; i-- {
+	// to it last. With Echo, each sender is its own observer.
+	for i := len(r.clients) - 1; i >= 0 && !cfg.Echo; i-- {
 		if c := r.clients[i].Load(); c != nil {
 			c.observer.Store(true)
 			break
 		}
 	}
-	h0, d0, s0, t0 := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
+	h0, p0, d0, s0, t0 := r.lat.snapshot(), r.probeLat.snapshot(), r.delivered(), r.sent(), time.Now()
 	n0 := r.nodeMarks()
+	c0 := processCPU()
 	loadStart := t0
+	res.LoadStart = t0.Sub(r.start)
 	warmup := cfg.Warmup > 0 && cfg.Messages <= 0
 	if warmup {
 		r.setPhase("warmup")
@@ -427,10 +434,12 @@ func (r *run) load(ctx context.Context, res *Result) {
 		case <-ctx.Done():
 		case <-allDone:
 		}
-		h0, d0, s0, t0 = r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
+		h0, p0, d0, s0, t0 = r.lat.snapshot(), r.probeLat.snapshot(), r.delivered(), r.sent(), time.Now()
 		n0 = r.nodeMarks()
 		r.setPhase("load")
+		c0 = processCPU()
 	}
+	res.MeasureStart = t0.Sub(r.start)
 	var limit <-chan time.Time
 	if cfg.Messages <= 0 {
 		limit = time.After(cfg.Duration)
@@ -444,25 +453,35 @@ func (r *run) load(ctx context.Context, res *Result) {
 	}
 	// With Messages set, the window ends when the last message is
 	// delivered; the drain waits for that, so measure after it instead.
-	if cfg.Messages <= 0 {
-		h1, d1, s1, t1 := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
-		r.fillLoad(res, h1.sub(h0), d1-d0, s1-s0, t1.Sub(t0))
+	measure := func() {
+		h1, p1, d1, s1, t1 := r.lat.snapshot(), r.probeLat.snapshot(), r.delivered(), r.sent(), time.Now()
+		r.fillLoad(res, h1.sub(h0), p1.sub(p0), d1-d0, s1-s0, t1.Sub(t0))
 		r.fillNodes(res, n0, t1.Sub(t0))
+		res.MeasureEnd = t1.Sub(r.start)
+		if c0 > 0 {
+			res.CPU = processCPU() - c0
+		}
+	}
+	if cfg.Messages <= 0 {
+		measure()
 	}
 	close(r.stopSend)
 	wg.Wait()
 	if cfg.Messages > 0 {
 		r.drainWait(ctx)
-		h1, d1, s1, t1 := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
-		r.fillLoad(res, h1.sub(h0), d1-d0, s1-s0, t1.Sub(t0))
-		r.fillNodes(res, n0, t1.Sub(t0))
+		measure()
 	}
 }
 
-func (r *run) fillLoad(res *Result, h *histSnapshot, delivered, sent int64, window time.Duration) {
+func (r *run) fillLoad(res *Result, h, probe *histSnapshot, delivered, sent int64, window time.Duration) {
 	res.Window = window
 	res.Delivered = delivered
 	res.Latency = h.latency()
+	res.LatencyDist = h.buckets()
+	if len(r.senders) > r.cfg.Senders {
+		res.ProbeLatency = probe.latency()
+		res.ProbeDist = probe.buckets()
+	}
 	if window > 0 {
 		res.DeliveriesPerSec = float64(delivered) / window.Seconds()
 		res.SentPerSec = float64(sent) / window.Seconds()
@@ -479,6 +498,13 @@ func (r *run) drain(ctx context.Context, res *Result) {
 	expected := r.expected()
 	for i := range r.clients {
 		c := r.clients[i].Load()
+		if c != nil && c.dropped.Load() {
+			if c.send != nil {
+				res.SendersDropped++
+			} else {
+				res.ReadersDropped++
+			}
+		}
 		if c == nil || c.dropped.Load() {
 			continue
 		}
@@ -603,7 +629,14 @@ func (r *run) heartbeat(stop <-chan struct{}) {
 		case <-t.C:
 		}
 		for range per {
-			if c := r.clients[i].Load(); c != nil && !c.dropped.Load() {
+			switch c := r.clients[i].Load(); {
+			case c == nil || c.dropped.Load():
+			case c.send != nil && c.send.running.Load():
+				// A sender's writes may block while the server paces
+				// it: its own goroutine sends the IMAV, not this one,
+				// which every client's heartbeat waits on.
+				c.send.heartbeat()
+			default:
 				if _, err := c.conn.Write(imav); err != nil && !r.closing.Load() {
 					r.errs.write.Add(1)
 				}
@@ -622,16 +655,16 @@ func (r *run) sample(stop <-chan struct{}) ([]Sample, int64) {
 		samples []Sample
 		peak    int64
 	)
-	prevH, prevD, prevS, prevT := r.lat.snapshot(), int64(0), int64(0), time.Now()
+	prevH, prevP, prevD, prevS, prevT := r.lat.snapshot(), r.probeLat.snapshot(), int64(0), int64(0), time.Now()
 	for {
 		select {
 		case <-stop:
 			return samples, peak
 		case <-t.C:
 		}
-		h, d, s, now := r.lat.snapshot(), r.delivered(), r.sent(), time.Now()
+		h, p, d, s, now := r.lat.snapshot(), r.probeLat.snapshot(), r.delivered(), r.sent(), time.Now()
 		dt := now.Sub(prevT).Seconds()
-		hs := h.sub(prevH)
+		hs, ps := h.sub(prevH), p.sub(prevP)
 		missing, _ := r.missing()
 		smp := Sample{
 			At:               now.Sub(r.start),
@@ -641,6 +674,8 @@ func (r *run) sample(stop <-chan struct{}) ([]Sample, int64) {
 			DeliveriesPerSec: float64(d-prevD) / dt,
 			P50:              hs.quantile(0.5),
 			P99:              hs.quantile(0.99),
+			ProbeP50:         ps.quantile(0.5),
+			ProbeP99:         ps.quantile(0.99),
 			InFlight:         missing,
 			Missing:          r.gapped(),
 			Drops:            int(r.drops.Load()),
@@ -649,7 +684,7 @@ func (r *run) sample(stop <-chan struct{}) ([]Sample, int64) {
 		}
 		peak = max(peak, smp.RSS)
 		samples = append(samples, smp)
-		prevH, prevD, prevS, prevT = h, d, s, now
+		prevH, prevP, prevD, prevS, prevT = h, p, d, s, now
 		if r.cfg.Progress != nil {
 			r.cfg.Progress(Progress{Sample: smp, Clients: r.cfg.Clients})
 		}

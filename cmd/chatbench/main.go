@@ -5,8 +5,9 @@
 // Usage:
 //
 //	chatbench -addr host:port [-framing line|utf] [-clients 100] [-senders 10]
-//	          [-rate 0] [-window 16] [-duration 10s] [-warmup 1s] [-size 64]
-//	          [-join-rate 0] [-pid PID] [-json] [-soak D] [-baseline] [-lines 16]
+//	          [-rate 0] [-window 16] [-echo] [-probes 0] [-probe-rate 2]
+//	          [-duration 10s] [-warmup 1s] [-size 64] [-join-rate 0] [-pid PID]
+//	          [-json] [-html FILE] [-soak D] [-baseline] [-lines 16]
 //	chatbench -server reference ...   (start the reference server in-process)
 //	chatbench -baseline ...            (the minimal fan-out server alone)
 //	chatbench -addr host:4242,host:4243,host:4244 [-nats nats://host:4222] ...
@@ -18,11 +19,14 @@
 //
 // With -baseline and a target (-addr or -server), the same load is run
 // against the target and then against the in-process baseline fan-out
-// server, and the table gives the ratio. See the bench package and
-// bench/README.md for what each figure means.
+// server, and the table gives the ratio. -echo makes the senders open loop
+// (each waits only for its own echoes); -probes adds well-behaved senders
+// whose latency is reported apart; -html writes a page with charts. See the
+// bench package and bench/README.md for what each figure means.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,6 +68,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Senders, "senders", 10, "clients that send DATA `n` (-1 = all)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "DATA per second per sender; 0 = as fast as the server takes them (see -window)")
 	fs.IntVar(&cfg.Window, "window", 16, "with -rate 0, messages in flight per sender")
+	fs.BoolVar(&cfg.Echo, "echo", false, "with -rate 0, a message is in flight until its sender receives it, not until the last client does (open loop)")
+	fs.IntVar(&cfg.Probes, "probes", 0, "well-behaved senders `n` (after the -senders), at -probe-rate each; their latency is reported apart")
+	fs.Float64Var(&cfg.ProbeRate, "probe-rate", 2, "DATA per second per probe")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured load time")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "load before measuring")
 	fs.IntVar(&cfg.Messages, "messages", 0, "if > 0, each sender sends exactly `n` messages (ignores -duration)")
@@ -79,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Interval, "interval", time.Second, "sample period (progress and -soak rows)")
 	asJSON := fs.Bool("json", false, "print the result as JSON on standard output")
 	save := fs.String("save", "", "also write the result as JSON to `file`")
+	htmlFile := fs.String("html", "", "also write a self-contained HTML page with charts to `file`")
 	quiet := fs.Bool("q", false, "no progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (load generator and any in-process server) to `file`")
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +181,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if err := os.WriteFile(*save, append(b, '\n'), 0o666); err != nil {
+			return err
+		}
+	}
+	if *htmlFile != "" {
+		var page bytes.Buffer
+		if err := bench.WriteHTML(&page, "chatbench "+strings.Join(args, " "), target, base); err != nil {
+			return err
+		}
+		if err := os.WriteFile(*htmlFile, page.Bytes(), 0o666); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,6 +61,29 @@ func TestUsageErrors(t *testing.T) {
 		if err := run(args, &stdout, &stderr); err == nil {
 			t.Errorf("run %q succeeded, want an error", args)
 		}
+	}
+}
+
+// TestHTMLFile: -html writes the page beside the table.
+func TestHTMLFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "run.html")
+	var stdout, stderr bytes.Buffer
+	args := []string{"-server", "reference", "-clients", "3", "-senders", "1", "-echo", "-probes", "1",
+		"-messages", "5", "-settle", "-1ns", "-drain", "30s", "-q", "-html", file}
+	if err := run(args, &stdout, &stderr); err != nil {
+		t.Fatalf("run %q: %v\nstderr: %s", args, err, stderr.String())
+	}
+	page, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", "<svg", "chatbench -server reference", "readers dropped"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if !strings.Contains(stdout.String(), "readers dropped") {
+		t.Errorf("no table on standard output:\n%s", stdout.String())
 	}
 }
 
