@@ -322,3 +322,14 @@ func TestStopReadingAndReset(t *testing.T) {
 		t.Errorf("after StopReading: %d messages, ClosedByPeer %v; want 0, false", c.Len(), c.ClosedByPeer())
 	}
 }
+
+func TestRecord(t *testing.T) {
+	tr := NewTranscript(time.Now())
+	i := tr.Record("stdout", report.Received, []byte("name: "))
+	j := tr.Record("stdin", report.Sent, []byte("alice\n"))
+	kept, _, _ := tr.Entries()
+	if i != 0 || j != 1 || len(kept) != 2 || kept[0].Conn != "stdout" || kept[0].Dir != report.Received ||
+		string(kept[0].Data) != "name: " || kept[1].Conn != "stdin" || kept[1].Heartbeat {
+		t.Errorf("Record() = %d, %d; entries %+v; want stdout's bytes then stdin's", i, j, kept)
+	}
+}

@@ -62,6 +62,13 @@ func (t *Transcript) bytes(conn string, dir report.Direction, b []byte, beat boo
 	return t.add(e)
 }
 
+// Record records b, sent or received on conn, as bytes that crossed
+// something other than a Conn (a process's standard input or output), and
+// returns the entry's index, or -1 if the transcript is full.
+func (t *Transcript) Record(conn string, dir report.Direction, b []byte) int {
+	return t.bytes(conn, dir, b, false)
+}
+
 // Event records something that happened on conn ("suite" for the
 // scenario as a whole).
 func (t *Transcript) Event(conn, format string, args ...any) {
