@@ -1,0 +1,211 @@
+package clientsteps
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/chatspec/chatspec/engine"
+	"github.com/chatspec/chatspec/protocol"
+)
+
+// registerDisplay binds the steps of what the client shows.
+func (w *world) registerDisplay(sc *godog.ScenarioContext) {
+	sc.Step(`^the server sends DATA "([^"]*)" from (\w+)$`, w.serverSendsData)
+	sc.Step(`^the server sends a LIST of (\w+), (\w+) and (\w+)$`, w.serverSendsList)
+	sc.Step(`^the server sends DATA with control characters from (\w+)$`, w.serverSendsControl)
+	sc.Step(`^the client shows (\w+)'s name and "([^"]*)"$`, func(alias, text string) error {
+		return w.shows(false, w.wireName(alias), text)
+	})
+	sc.Step(`^the client shows (\w+)'s name and (\w+)'s name$`, func(a, b string) error {
+		return w.shows(false, w.wireName(a), w.wireName(b))
+	})
+	sc.Step(`^the client shows "([^"]*)"$`, func(text string) error { return w.shows(true, text) })
+	sc.Step(`^the client has shown a DATA from (\w+)(?: again)?$`, w.hasShownData)
+	sc.Step(`^the client printed none of the control characters (\w+) sent$`, w.noRawControl)
+}
+
+// sendTo sends m on the client's connection, as the server's event.
+func (w *world) sendTo(m protocol.Message, what string) error {
+	if w.cur == nil {
+		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+	}
+	w.event(what)
+	return w.send(w.cur, m)
+}
+
+func (w *world) serverSendsData(text, alias string) error {
+	return w.sendTo(protocol.Data(w.wireName(alias), text), fmt.Sprintf("the server sent DATA %q from %s", text, w.wireName(alias)))
+}
+
+func (w *world) serverSendsList(a, b, c string) error {
+	names := []string{w.wireName(a), w.wireName(b), w.wireName(c)}
+	if w.joinedAs != "" {
+		names[0] = w.joinedAs
+	}
+	m := protocol.List(names)
+	return w.sendTo(m, fmt.Sprintf("the server sent %q", m.String()))
+}
+
+// controlText is a DATA text with what a terminal obeys: clear the
+// screen, set the window's title, ring the bell, erase backwards.
+const controlText = "red \x1b[2J\x1b]0;owned\x07alert\x08\x08\x7f!"
+
+// rawControls are the sequences of controlText that no client prints on
+// its own (a client may colour its output, so a bare ESC proves nothing).
+var rawControls = []struct{ seq, name string }{
+	{"\x1b[2J", "ESC [2J (clear the screen)"},
+	{"\x1b]", "ESC ] (an operating system command: the window title)"},
+	{"\x07", "BEL"},
+	{"\x08", "BS (backspace)"},
+	{"\x7f", "DEL"},
+}
+
+func (w *world) serverSendsControl(alias string) error {
+	if w.cur == nil {
+		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+	}
+	w.event(fmt.Sprintf("the server sent a DATA from %s with control characters", w.wireName(alias)))
+	w.ctlMark = w.eventMark
+	// SendFrame: protocol.Message.Validate would refuse the text.
+	return w.cur.conn.SendFrame(protocol.VerbData + " " + w.wireName(alias) + ": " + controlText)
+}
+
+// notSeen is the outcome of a display step in manual mode.
+func (w *world) notSeen() error {
+	return &engine.NotGraded{Reason: "manual mode: the suite cannot see the client's window", Cause: causeManualView}
+}
+
+// shows checks that every one of wants appears on the client's standard
+// output (or, with either, on its standard error too: where a client's
+// own messages go) after the server's last event.
+func (w *world) shows(either bool, wants ...string) error {
+	if w.cfg.Manual {
+		return w.notSeen()
+	}
+	since := w.eventMark
+	missing := func() []string {
+		stdout, stderr, _ := w.printedSince(since)
+		if either {
+			stdout += stderr
+		}
+		var out []string
+		for _, s := range wants {
+			if !strings.Contains(stdout, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	if w.await(w.cfg.Wait, func() bool { return len(missing()) == 0 }) {
+		return nil
+	}
+	stdout, stderr, _ := w.printedSince(since)
+	quoted := make([]string, len(wants))
+	for i, s := range wants {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	actual := fmt.Sprintf("no %s within %s", strings.Join(quotedList(missing()), " and no "), w.cfg.Wait)
+	switch {
+	case stdout == "":
+		actual += "; it printed nothing on standard output"
+	default:
+		actual += "; it printed " + quoteOut(stdout)
+	}
+	if stderr != "" && allIn(missing(), stderr) {
+		actual += "; they appeared on standard error instead"
+	}
+	if w.proc != nil && !w.proc.running() {
+		actual += "; it exited (" + w.proc.exitStatus() + ")"
+	}
+	where := "standard output"
+	if either {
+		where = "standard output or standard error"
+	}
+	return &engine.Failure{
+		Expected: fmt.Sprintf("after %s, %s on %s", w.lastWhat, strings.Join(quoted, " and "), where),
+		Actual:   actual,
+	}
+}
+
+func quotedList(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+func allIn(ss []string, in string) bool {
+	for _, s := range ss {
+		if !strings.Contains(in, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasShownData is a barrier and a precondition: the server sends a DATA
+// with a fresh text, and the client shows it, so whatever it printed for
+// earlier messages is printed by then.
+func (w *world) hasShownData(alias string) error {
+	if w.cfg.Manual {
+		return w.notSeen()
+	}
+	if err := w.showBarrier(alias); err != nil {
+		return &engine.NotGraded{Reason: "the client did not show a plain DATA: " + err.Error(), Needs: ruleDataShown}
+	}
+	return nil
+}
+
+// showBarrier sends a DATA from alias with a fresh text and waits until
+// the client shows it: a client handles what the server sends in order,
+// so it has dealt with everything sent before by then. It returns the
+// failure of the wait.
+func (w *world) showBarrier(alias string) error {
+	w.texts++
+	text := fmt.Sprintf("are you there? (%d)", w.texts)
+	if err := w.serverSendsData(text, alias); err != nil {
+		return err
+	}
+	return w.shows(false, text)
+}
+
+// settle waits, up to Config.Wait, until the client has printed nothing
+// for Config.Quiet: whatever it had to print for what came before has
+// been printed, and what it prints next answers what comes next.
+func (w *world) settle() {
+	if w.proc == nil {
+		return
+	}
+	deadline := w.tr.Since() + w.cfg.Wait
+	for w.tr.Since() < deadline {
+		m := w.proc.mark()
+		if !w.await(min(w.cfg.Quiet, deadline-w.tr.Since()), func() bool { return w.proc.mark() != m }) {
+			return
+		}
+	}
+}
+
+// noRawControl checks that none of the control sequences sent reached
+// the client's output raw.
+func (w *world) noRawControl(string) error {
+	if w.cfg.Manual {
+		return w.notSeen()
+	}
+	stdout, stderr, _ := w.printedSince(w.ctlMark)
+	var raw []string
+	for _, c := range rawControls {
+		if strings.Contains(stdout+stderr, c.seq) {
+			raw = append(raw, c.name)
+		}
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	return &engine.Failure{
+		Expected: fmt.Sprintf("the text %q shown with its control characters escaped or left out", controlText),
+		Actual:   "printed raw: " + strings.Join(raw, ", ") + ": " + quoteOut(stdout+stderr),
+	}
+}

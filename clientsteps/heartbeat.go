@@ -1,0 +1,176 @@
+package clientsteps
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/chatspec/chatspec/engine"
+	"github.com/chatspec/chatspec/peer"
+)
+
+// registerHeartbeat binds the steps of IMAV.
+func (w *world) registerHeartbeat(sc *godog.ScenarioContext) {
+	sc.Step(`^the user stays idle for two heartbeat intervals$`, w.idleForTwo)
+	sc.Step(`^the client sent IMAV within every interval$`, w.imavEveryInterval)
+	sc.Step(`^the client has sent its first IMAV$`, w.hasSentIMAV)
+	sc.Step(`^the user stays idle for one heartbeat interval$`, w.idleForOne)
+	sc.Step(`^the client sent at most two IMAV within that interval$`, w.atMostTwo)
+}
+
+// limit is the longest gap allowed between J_OK and the first IMAV, and
+// between two IMAV: the interval, a quarter of it, and the wait.
+func (w *world) limit() time.Duration {
+	return w.cfg.Heartbeat + w.cfg.Heartbeat/4 + w.cfg.Wait
+}
+
+// imavs returns the IMAV the client sent on its connection since J_OK:
+// exactly "IMAV" if strict, else in any shape.
+func (w *world) imavs(strict bool) []peer.Msg {
+	if w.cur == nil {
+		return nil
+	}
+	msgs, _ := w.cur.msgs()
+	var out []peer.Msg
+	for _, m := range msgs {
+		if m.At > w.joinedAt && isAlive(m) && (!strict || m.Shape == 0 && m.Err == nil) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// idleForTwo waits while the user does nothing: until two IMAV have come
+// since J_OK, or the allowed gap has passed without one.
+func (w *world) idleForTwo() error {
+	done := w.waiting("the client's IMAV", 2*w.limit())
+	defer done()
+	for {
+		ims := w.imavs(true)
+		if len(ims) >= 2 {
+			return nil
+		}
+		last := w.joinedAt
+		if len(ims) > 0 {
+			last = ims[len(ims)-1].At
+		}
+		left := last + w.limit() - w.tr.Since()
+		if left <= 0 || w.cur.conn.Ended() != nil {
+			return nil
+		}
+		n := len(ims)
+		w.await(left, func() bool { return len(w.imavs(true)) > n || w.cur.conn.Ended() != nil })
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// waiting announces a long wait for progress lines.
+func (w *world) waiting(what string, total time.Duration) func() {
+	if w.es == nil {
+		return func() {}
+	}
+	return w.es.Waiting(what, total)
+}
+
+// imavEveryInterval checks the gaps: J_OK to the first IMAV, and the
+// first to the second, each within the limit.
+func (w *world) imavEveryInterval() error {
+	ims := w.imavs(true)
+	expected := fmt.Sprintf("IMAV at most %s after J_OK, and again at most %s after that (every %s, with a quarter and -client-wait to spare)",
+		w.limit().Round(time.Millisecond), w.limit().Round(time.Millisecond), w.cfg.Heartbeat)
+	last := w.joinedAt
+	var seen []string
+	for i, m := range ims[:min(len(ims), 2)] {
+		gap := m.At - last
+		if i > 0 {
+			w.tgt.sawBeat(gap)
+		}
+		after := "J_OK"
+		if i > 0 {
+			after = "the one before"
+		}
+		seen = append(seen, fmt.Sprintf("IMAV %s after %s", gap.Round(time.Millisecond), after))
+		if gap > w.limit() {
+			return &engine.Failure{Expected: expected, Actual: strings.Join(seen, ", ") + ": too late", Cause: "imav-late"}
+		}
+		last = m.At
+	}
+	if len(ims) >= 2 {
+		return nil
+	}
+	actual := fmt.Sprintf("no IMAV for %s after J_OK", (w.tr.Since() - w.joinedAt).Round(time.Millisecond))
+	if len(seen) > 0 {
+		actual = strings.Join(seen, ", ") + fmt.Sprintf(", then none for %s", (w.tr.Since()-last).Round(time.Millisecond))
+	}
+	if loose := len(w.imavs(false)) - len(ims); loose > 0 {
+		actual += fmt.Sprintf(" (and %d IMAV not written exactly \"IMAV\")", loose)
+	}
+	if end := w.cur.conn.Ended(); end != nil {
+		actual += "; then its connection ended"
+	}
+	if w.proc != nil && !w.proc.running() {
+		actual += "; it exited (" + w.proc.exitStatus() + ")"
+	}
+	return &engine.Failure{Expected: expected, Actual: actual, Cause: "imav-late"}
+}
+
+// hasSentIMAV is a precondition: an IMAV, in any shape, within the limit
+// after J_OK.
+func (w *world) hasSentIMAV() error {
+	done := w.waiting("the client's first IMAV", w.limit())
+	defer done()
+	if w.await(w.joinedAt+w.limit()-w.tr.Since(), func() bool { return len(w.imavs(false)) > 0 }) {
+		return nil
+	}
+	return &engine.Failure{
+		Expected: fmt.Sprintf("an IMAV within %s of J_OK", w.limit().Round(time.Millisecond)),
+		Actual:   "none: " + w.whatHappened(w.joinedAt),
+		Needs:    ruleAtLeast,
+	}
+}
+
+// idleForOne waits one interval from the first IMAV on, or until a third
+// IMAV has come within it.
+func (w *world) idleForOne() error {
+	first := w.imavs(false)[0].At
+	left := first + w.cfg.Heartbeat - w.tr.Since()
+	done := w.waiting("an interval of the client's IMAV", left)
+	defer done()
+	w.await(left, func() bool { return len(w.within(first)) > 2 })
+	return w.ctx.Err()
+}
+
+// within returns the IMAV, in any shape, from offset first to one
+// interval after it.
+func (w *world) within(first time.Duration) []peer.Msg {
+	var out []peer.Msg
+	for _, m := range w.imavs(false) {
+		if m.At >= first && m.At <= first+w.cfg.Heartbeat {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// atMostTwo checks that no more than two IMAV came within one interval
+// of the first: a client that keeps the interval sends one, or two
+// where the second is a little early.
+func (w *world) atMostTwo() error {
+	first := w.imavs(false)[0].At
+	in := w.within(first)
+	if len(in) <= 2 {
+		return nil
+	}
+	var at []string
+	for _, m := range in {
+		at = append(at, "+"+(m.At-w.joinedAt).Round(time.Millisecond).String())
+	}
+	return &engine.Failure{
+		Expected: fmt.Sprintf("at most two IMAV within %s (one interval) of the first: one every %s", w.cfg.Heartbeat, w.cfg.Heartbeat),
+		Actual:   fmt.Sprintf("%d or more, at %s after J_OK", len(in), strings.Join(at, ", ")),
+	}
+}
