@@ -34,6 +34,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chatclient", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -63,6 +69,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		err = plain.Run(ctx, plain.Options{
 			Addr: *addr, Name: *name, Config: cfg,
 			In: stdin, Out: stdout, Err: stderr,
+			Echoed: term.IsTerminal(int(stdin.Fd())) && isTerminal(stdout),
 		})
 	} else {
 		// Bubble Tea handles SIGINT and SIGTERM itself (and Ctrl-C is a key).

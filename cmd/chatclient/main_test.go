@@ -166,7 +166,8 @@ func TestPlainModeEndToEnd(t *testing.T) {
 
 	bob := start(t, bin, "-addr", addr)
 	bob.write("bob")
-	bob.expectOnline("name: ", "bob")
+	bob.expect("name: ") // its own line, though input is not echoed
+	bob.expectOnline("", "bob")
 
 	alice := start(t, bin, "-addr", addr, "-name", "alice") // no prompt with -name
 	alice.expectOnline("", "alice", "bob")

@@ -181,7 +181,8 @@ func (c *Client) Err() error {
 // a *JoinError on J_ER. The name is checked with protocol.ValidName first
 // and not sent if it is invalid (the error wraps protocol.ErrInvalidName).
 // If the connection ends first, the error wraps ErrConnLost or ErrClosed;
-// if ctx ends or Config.JoinTimeout passes first, ErrNoAnswer or ctx's error
+// if ctx ends or Config.JoinTimeout passes first, ctx's error or a
+// *NoAnswerError (which unwraps to ErrNoAnswer)
 // (the client should then be closed: the server may yet accept the name).
 func (c *Client) Join(ctx context.Context, name string) error {
 	if err := protocol.ValidName(name); err != nil {
@@ -225,7 +226,7 @@ func (c *Client) Join(ctx context.Context, name string) error {
 		return fmt.Errorf("chatclient: join %q: %w", name, ctx.Err())
 	case <-timer.C:
 		c.dropReply(reply)
-		return fmt.Errorf("chatclient: join %q: %w within %v", name, ErrNoAnswer, c.cfg.JoinTimeout)
+		return fmt.Errorf("chatclient: join %q: %w", name, &NoAnswerError{Timeout: c.cfg.JoinTimeout, Framing: c.cfg.Framing})
 	}
 }
 

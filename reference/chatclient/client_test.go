@@ -323,6 +323,23 @@ func TestJoinTimeout(t *testing.T) {
 	})
 }
 
+// TestNoAnswerHintsAtFraming: a server that does not answer JOIN most
+// likely frames messages the other way; Explain says which flag to try.
+func TestNoAnswerHintsAtFraming(t *testing.T) {
+	for _, tc := range []struct {
+		framing protocol.Framing
+		want    string
+	}{
+		{protocol.FramingLine, "start the client with -framing utf"},
+		{protocol.FramingUTF, "start the client without -framing utf"},
+	} {
+		err := fmt.Errorf("chatclient: join %q: %w", "alice", &chatclient.NoAnswerError{Timeout: 30 * time.Second, Framing: tc.framing})
+		if got := chatclient.Explain(err); !errors.Is(err, chatclient.ErrNoAnswer) || !strings.Contains(got, "did not answer JOIN within 30s") || !strings.Contains(got, tc.want) {
+			t.Errorf("Explain(%v) = %q, want the wait and %q", err, got, tc.want)
+		}
+	}
+}
+
 // TestLongList: a LIST of a big room is far longer than any request; the
 // default client reads it instead of skipping it as an over-long frame.
 func TestLongList(t *testing.T) {

@@ -70,6 +70,28 @@ func (d *Dialer) Join(ctx context.Context, name string) (*Client, error) {
 	}
 }
 
+// Connect makes sure the server can be reached before anyone is asked for
+// a name: it dials, unless a connection is kept already, and keeps the
+// connection for the next Join. The error says why the server cannot be
+// reached.
+func (d *Dialer) Connect(ctx context.Context) error {
+	if d.c != nil {
+		select {
+		case <-d.c.Done():
+			d.c.Close()
+			d.c = nil
+		default:
+			return nil
+		}
+	}
+	c, err := Dial(ctx, d.Addr, d.Config)
+	if err != nil {
+		return err
+	}
+	d.c = c
+	return nil
+}
+
 // Close closes the connection kept between tries, if any.
 func (d *Dialer) Close() error {
 	if d.c == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chatspec/chatspec/protocol"
@@ -44,6 +45,31 @@ func (e *JoinError) Error() string {
 	return fmt.Sprintf("chatclient: join %q refused: %s %s", e.Name, SafeText(e.Code), SafeText(e.Text))
 }
 
+// NoAnswerError is Join's error when the server answers a JOIN with
+// neither J_OK nor J_ER in time. It unwraps to ErrNoAnswer. The usual
+// cause is a server that frames messages another way: it is still waiting
+// for the rest of what it takes for a frame.
+type NoAnswerError struct {
+	Timeout time.Duration    // how long Join waited
+	Framing protocol.Framing // the framing the client spoke
+}
+
+// Error says how long Join waited.
+func (e *NoAnswerError) Error() string {
+	return fmt.Sprintf("%v within %v", ErrNoAnswer, e.Timeout)
+}
+
+// Unwrap returns ErrNoAnswer.
+func (e *NoAnswerError) Unwrap() error { return ErrNoAnswer }
+
+// hint suggests the other framing.
+func (e *NoAnswerError) hint() string {
+	if e.Framing == protocol.FramingUTF {
+		return "if the server reads lines (most do), start the client without -framing utf"
+	}
+	return "if the server frames messages with Java's writeUTF, start the client with -framing utf"
+}
+
 // TextError is Send's refusal of a text that breaks protocol.ValidText;
 // nothing was sent. It unwraps to protocol.ErrTextTooLong or
 // protocol.ErrInvalidText.
@@ -79,10 +105,13 @@ func Explain(err error) string {
 		je *JoinError
 		ne *protocol.NameError
 		te *TextError
+		na *NoAnswerError
 	)
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &na):
+		return fmt.Sprintf("the server did not answer JOIN within %v: %s", na.Timeout, na.hint())
 	case errors.As(err, &je):
 		return fmt.Sprintf("the server refused the name %q: %s %s", je.Name, SafeText(je.Code), SafeText(je.Text))
 	case errors.As(err, &ne):

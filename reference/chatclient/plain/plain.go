@@ -37,6 +37,11 @@ type Options struct {
 	In     io.Reader         // the name (unless Name is set), then one text per line
 	Out    io.Writer         // the prompt and what the server says
 	Err    io.Writer         // what the client says: refusals, the connection lost
+	// Echoed says that what is typed into In appears on Out (both are one
+	// terminal), so that the user's Enter ends the prompt's line. Without
+	// it, Run ends that line itself once it has read the name, so that
+	// what comes next starts a line of its own.
+	Echoed bool
 }
 
 // QuitCommand, alone on an input line, leaves the chat like end of input.
@@ -125,6 +130,9 @@ func join(ctx context.Context, o Options, lines <-chan string, readErr <-chan er
 					return nil, ErrNoName
 				}
 				name = strings.TrimSpace(line)
+				if !o.Echoed {
+					fmt.Fprintln(o.Out)
+				}
 			case <-ctx.Done():
 				fmt.Fprintln(o.Out)
 				return nil, ctx.Err()

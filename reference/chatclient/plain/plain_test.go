@@ -169,8 +169,11 @@ func TestPlainSession(t *testing.T) {
 	alice.write("not valid!")
 	alice.write("bob") // taken
 	alice.write("alice")
-	// Input is not echoed, so each prompt stays on the line of what follows.
-	alice.expectOnline("name: name: name: ", "alice", "bob")
+	// Input is not echoed: Run ends each prompt's line itself.
+	alice.expect("name: ")
+	alice.expect("name: ")
+	alice.expect("name: ")
+	alice.expectOnline("", "alice", "bob")
 	if got := alice.errOut.String(); !strings.Contains(got, `the name "not valid!" has ' '`) ||
 		!strings.Contains(got, `the server refused the name "bob": 409 duplicate user name`) {
 		t.Errorf("stderr = %q, want the local and the server's refusal", got)
@@ -224,7 +227,8 @@ func TestPlainServerGone(t *testing.T) {
 	addr, srv := chatservertest.Start(t, chatserver.Config{})
 	alice := runPlain(t, addr)
 	alice.write("alice")
-	alice.expectOnline("name: ", "alice")
+	alice.expect("name: ")
+	alice.expectOnline("", "alice")
 	srv.Close()
 	if err := alice.wait(); !errors.Is(err, chatclient.ErrConnLost) {
 		t.Errorf("Run = %v, want ErrConnLost", err)

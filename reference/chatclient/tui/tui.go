@@ -53,10 +53,12 @@ const sideWidth = 18
 type phase uint8
 
 const (
-	phaseName    phase = iota // asking for a name
-	phaseJoining              // a join is in flight
-	phaseChat                 // joined
-	phaseGone                 // the connection ended; any key exits
+	phaseConnecting phase = iota // checking that the server can be reached
+	phaseOffline                 // it cannot: Enter tries again
+	phaseName                    // asking for a name
+	phaseJoining                 // a join is in flight
+	phaseChat                    // joined
+	phaseGone                    // the connection ended; any key exits
 )
 
 // entry is one line of the message pane, kept unrendered so that a resize
@@ -79,6 +81,7 @@ const (
 
 // Messages the Model's commands produce.
 type (
+	connectedMsg  struct{ err error }
 	joinedMsg     struct{ c *chatclient.Client }
 	joinFailedMsg struct{ err error }
 	eventMsg      struct{ ev chatclient.Event }
@@ -110,11 +113,11 @@ type Model struct {
 // session is what every value of a Model shares: the connection, which
 // must be closed once, whichever value the program ends with.
 type session struct {
-	// dialer is used by the join command while one is in flight (phase
-	// phaseJoining: Update starts no other), and by Close after the
-	// program has ended and joins has been waited for.
+	// dialer is used by the connect or join command in flight (phases
+	// phaseConnecting and phaseJoining: Update starts no other), and by
+	// Close after the program has ended and joins has been waited for.
 	dialer *chatclient.Dialer
-	joins  sync.WaitGroup // join commands in flight
+	joins  sync.WaitGroup // connect and join commands in flight
 
 	mu     sync.Mutex
 	client *chatclient.Client // guarded by mu: the joined client, or nil
@@ -138,21 +141,24 @@ func New(ctx context.Context, opts Options) Model {
 		height: 24,
 		st:     newStyles(),
 	}
-	if opts.Name == "" {
-		m.addInfo(fmt.Sprintf("Chat server %s. Type your chat name and press Enter.", opts.Addr))
-	} else {
-		m.addInfo(fmt.Sprintf("Chat server %s. Joining as %s…", opts.Addr, opts.Name))
-	}
+	m.addInfo(fmt.Sprintf("Chat server %s: connecting…", opts.Addr))
 	m.layout()
 	return m
 }
 
-// Init starts the join when a name was given.
-func (m Model) Init() tea.Cmd {
-	if m.opts.Name != "" {
-		return func() tea.Msg { return submitNameMsg{m.opts.Name} }
+// Init checks that the server can be reached, before anyone is asked for
+// a name; the join starts then, when a name was given.
+func (m Model) Init() tea.Cmd { return m.connect() }
+
+// connect dials the server (keeping the connection for the join) in a
+// command.
+func (m Model) connect() tea.Cmd {
+	m.sess.joins.Add(1)
+	ctx, sess := m.ctx, m.sess
+	return func() tea.Msg {
+		defer sess.joins.Done()
+		return connectedMsg{sess.dialer.Connect(ctx)}
 	}
-	return nil
 }
 
 // submitNameMsg asks the Model to join with a name given on the command line.
@@ -204,6 +210,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case submitNameMsg:
 		return m.submitName(msg.name)
 
+	case connectedMsg:
+		if msg.err != nil {
+			m.phase = phaseOffline
+			m.addProblem(chatclient.Explain(msg.err))
+			m.addInfo("Press Enter to try again, Ctrl-C to leave.")
+			return m, nil
+		}
+		m.phase = phaseName
+		if m.opts.Name != "" {
+			m.addInfo(fmt.Sprintf("Connected. Joining as %s…", m.opts.Name))
+			return m.submitName(m.opts.Name)
+		}
+		m.addInfo("Connected. Type your chat name and press Enter.")
+		return m, nil
+
 	case joinedMsg:
 		m.client = msg.c
 		m.name = msg.c.Name()
@@ -213,12 +234,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, waitEvent(msg.c)
 
 	case joinFailedMsg:
-		m.phase = phaseName
 		m.addProblem(chatclient.Explain(msg.err))
+		m.phase = phaseName
 		var je *chatclient.JoinError
 		if errors.As(msg.err, &je) || errors.Is(msg.err, protocol.ErrInvalidName) {
+			// The refused name leaves the input line (Up recalls it), so
+			// that the next one is not typed onto its end.
+			m.input.Remember(m.input.Value())
+			m.input.Reset()
 			m.addInfo("Choose another name.")
 		} else {
+			// The name stays: Enter tries it again (dialing again if the
+			// connection is gone).
 			m.addInfo("Press Enter to try again, Ctrl-C to leave.")
 		}
 		return m, nil
@@ -267,6 +294,10 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if k.String() == "enter" {
 		text := m.input.Value()
 		switch m.phase {
+		case phaseOffline:
+			m.phase = phaseConnecting
+			m.addInfo("Connecting…")
+			return m, m.connect()
 		case phaseName:
 			return m.submitName(strings.TrimSpace(text))
 		case phaseChat:
@@ -284,6 +315,8 @@ func (m Model) submitName(name string) (tea.Model, tea.Cmd) {
 	}
 	if err := protocol.ValidName(name); err != nil {
 		m.addProblem(chatclient.Explain(err))
+		m.input.Remember(name)
+		m.input.Reset()
 		return m, nil
 	}
 	m.phase = phaseJoining
@@ -457,7 +490,7 @@ func (m Model) View() tea.View {
 
 	prompt := "> "
 	switch m.phase {
-	case phaseName, phaseJoining:
+	case phaseConnecting, phaseOffline, phaseName, phaseJoining:
 		prompt = "name: "
 	case phaseGone:
 		prompt = ""
@@ -473,7 +506,7 @@ func (m Model) View() tea.View {
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "chat " + m.opts.Addr
-	if m.phase == phaseName || m.phase == phaseChat {
+	if m.phase != phaseJoining && m.phase != phaseGone {
 		v.Cursor = tea.NewCursor(len(prompt)+cur, m.vp.Height()+1)
 	}
 	return v
@@ -500,6 +533,10 @@ func (m Model) sidePanel() string {
 func (m Model) statusLine() string {
 	var state string
 	switch m.phase {
+	case phaseConnecting:
+		state = "connecting…"
+	case phaseOffline:
+		state = "cannot reach the server"
 	case phaseName:
 		state = "not joined"
 	case phaseJoining:

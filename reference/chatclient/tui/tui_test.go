@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,15 @@ func (d *driver) update(msg tea.Msg) {
 	d.last = cmd
 	if cmd != nil {
 		d.pending = append(d.pending, cmd)
+	}
+}
+
+// connect runs Init's command, which must reach the server.
+func (d *driver) connect() {
+	d.t.Helper()
+	d.pending = append(d.pending, d.m.Init())
+	if msg, ok := d.runCmd().(connectedMsg); !ok || msg.err != nil {
+		d.t.Fatalf("connect: %v, want a connection:\n%s", msg, d.screen())
 	}
 }
 
@@ -104,7 +114,9 @@ func (d *driver) wantScreen(parts ...string) {
 func TestJoinChatAndPresence(t *testing.T) {
 	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	d := newDriver(t, addr, 100, 20)
-	d.wantScreen("name:", "not joined", "Type your chat name")
+	d.wantScreen("name:", "connecting…")
+	d.connect()
+	d.wantScreen("name:", "not joined", "Connected. Type your chat name")
 
 	d.typeText("alice")
 	d.enter()
@@ -179,21 +191,29 @@ func TestNameRefusedThenAccepted(t *testing.T) {
 	}
 
 	d := newDriver(t, addr, 120, 12)
+	d.connect()
 	d.typeText("no spaces")
 	d.enter()
 	if d.last != nil {
 		t.Error("an invalid name started a join")
 	}
 	d.wantScreen(`! the name "no spaces" has ' '; only A-Z a-z 0-9 - _ are allowed`)
+	if got := d.m.input.Value(); got != "" {
+		t.Errorf("input after a name refused by the client = %q, want empty", got)
+	}
 
-	d.update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear the line
 	d.typeText("bob")
 	d.enter()
 	if _, ok := d.runCmd().(joinFailedMsg); !ok {
 		t.Fatal("a taken name was accepted")
 	}
 	d.wantScreen(`the server refused the name "bob": 409 duplicate user name`, "Choose another name", "not joined")
+	if got := d.m.input.Value(); got != "" {
+		t.Errorf("input after a name refused by the server = %q, want empty (the next name must not be typed onto it)", got)
+	}
 
+	// Up recalls the refused name, to be edited.
+	d.update(tea.KeyPressMsg{Code: tea.KeyUp})
 	d.typeText("2")
 	d.enter()
 	if _, ok := d.runCmd().(joinedMsg); !ok {
@@ -202,9 +222,42 @@ func TestNameRefusedThenAccepted(t *testing.T) {
 	d.wantScreen("joined as bob2")
 }
 
+// TestServerCheckedBeforeName: the TUI says that the server cannot be
+// reached before it asks for a name, and Enter tries again.
+func TestServerCheckedBeforeName(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	d := newDriver(t, addr, 100, 12)
+	d.pending = append(d.pending, d.m.Init())
+	if msg, ok := d.runCmd().(connectedMsg); !ok || msg.err == nil {
+		t.Fatalf("connect = %v, want an error", msg)
+	}
+	d.wantScreen("cannot reach "+addr, "Press Enter to try again", "cannot reach the server")
+
+	// The server comes up on that port.
+	l, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	srv := chatserver.New(chatserver.Config{})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	defer func() { srv.Close(); <-served }()
+	d.enter()
+	if msg, ok := d.runCmd().(connectedMsg); !ok || msg.err != nil {
+		t.Fatalf("connect after Enter = %v, want a connection", msg)
+	}
+	d.wantScreen("Connected. Type your chat name", "not joined")
+}
+
 func TestTextRefusedLocally(t *testing.T) {
 	addr, _ := chatservertest.Start(t, chatserver.Config{})
 	d := newDriver(t, addr, 80, 12)
+	d.connect()
 	d.typeText("alice")
 	d.enter()
 	d.runCmd()
@@ -254,6 +307,7 @@ func TestResize(t *testing.T) {
 func TestConnectionLost(t *testing.T) {
 	addr, srv := chatservertest.Start(t, chatserver.Config{})
 	d := newDriver(t, addr, 80, 12)
+	d.connect()
 	d.typeText("alice")
 	d.enter()
 	d.runCmd()
