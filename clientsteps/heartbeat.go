@@ -45,6 +45,9 @@ func (w *world) imavs(strict bool) []peer.Msg {
 // idleForTwo waits while the user does nothing: until two IMAV have come
 // since J_OK, or the allowed gap has passed without one.
 func (w *world) idleForTwo() error {
+	if w.cfg.Manual {
+		w.instructf("Leave the client open and idle (joined, sending nothing) until the next step: up to %s", (2 * w.limit()).Round(time.Second))
+	}
 	done := w.waiting("the client's IMAV", 2*w.limit())
 	defer done()
 	for {
@@ -121,6 +124,9 @@ func (w *world) imavEveryInterval() error {
 // hasSentIMAV is a precondition: an IMAV, in any shape, within the limit
 // after J_OK.
 func (w *world) hasSentIMAV() error {
+	if w.cfg.Manual {
+		w.instructf("Leave the client open and idle (joined, sending nothing) until the next step: up to %s", w.limit().Round(time.Second))
+	}
 	done := w.waiting("the client's first IMAV", w.limit())
 	defer done()
 	if w.await(w.joinedAt+w.limit()-w.tr.Since(), func() bool { return len(w.imavs(false)) > 0 }) {
@@ -137,6 +143,9 @@ func (w *world) hasSentIMAV() error {
 // IMAV has come within it.
 func (w *world) idleForOne() error {
 	first := w.imavs(false)[0].At
+	if w.cfg.Manual {
+		w.instructf("Leave the client open and idle (joined, sending nothing) until the next step: up to %s", w.cfg.Heartbeat.Round(time.Second))
+	}
 	left := first + w.cfg.Heartbeat - w.tr.Since()
 	done := w.waiting("an interval of the client's IMAV", left)
 	defer done()

@@ -233,6 +233,7 @@ func (p *process) stop() {
 	select {
 	case <-done:
 	case <-t.C:
+		p.tr.Event(connProcess, "something it started left its process group and holds its output: the suite stops reading it")
 		p.outR.Close()
 		p.errR.Close()
 		<-done

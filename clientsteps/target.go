@@ -197,9 +197,9 @@ func (c *Client) Prepare(ctx context.Context, run *engine.State) error {
 	run.AddFact(report.Fact{Name: "server", Value: where, Detail: "the suite plays the chat server here; {host}, {port} and {addr} in the command and the typed lines stand for it"})
 	if c.cfg.Manual {
 		fmt.Fprintf(c.cfg.Instructions, "\nManual mode: the suite plays the chat server at %s.\n"+
-			"For every scenario it says what to do, one step at a time; each step has %s.\n"+
-			"Start the client afresh when a scenario asks for it, and close it when one ends.\n",
-			c.board.ln.Addr(), c.cfg.Step)
+			"For every scenario it says what to do, one step at a time (lines that start with \">\");\n"+
+			"each step has %s. Start the client afresh when a scenario asks for it, and close it\n"+
+			"when one ends.\n", c.board.ln.Addr(), c.cfg.Step)
 		run.AddFact(report.Fact{Name: "mode", Value: "manual", Detail: "a person drove the client; what it shows was not graded"})
 		return nil
 	}

@@ -118,7 +118,7 @@ func (w *world) typeJoin(name string) error {
 		if len(w.typed) == 1 {
 			w.instructf("Start the client, connect it to %s (host %s, port %s), and join as %s", w.addr, hostOf(w.addr), portOf(w.addr), name)
 		} else {
-			w.instructf("Join as %s", name)
+			w.instructf("Now join as %s", name)
 		}
 		return nil
 	}
@@ -180,7 +180,7 @@ func (w *world) instructf(format string, args ...any) {
 		w.told = true
 		fmt.Fprintf(w.cfg.Instructions, "\n== %s (%s)\n", w.es.Result.Name, w.es.Result.RuleID)
 	}
-	fmt.Fprintf(w.cfg.Instructions, "   > %s (within %s)\n", msg, w.cfg.Step)
+	fmt.Fprintf(w.cfg.Instructions, "   > %s\n", msg)
 	w.tr.Event("suite", "asks the person grading: %s", msg)
 }
 

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -8,9 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chatspec/chatspec/clientsteps"
+	"github.com/chatspec/chatspec/engine"
 	"github.com/chatspec/chatspec/report"
 )
 
@@ -103,5 +108,112 @@ func TestClient(t *testing.T) {
 		c := rep.Counts()
 		t.Errorf("verdict %s: MUST %d passed, %d failed, %d not graded; SHOULD %d passed, %d failed or warned (the report above has the details)",
 			v, c.MustPassed, c.MustFailed, c.MustNotGraded, c.ShouldPassed, c.ShouldFailed)
+	}
+}
+
+// person plays the person grading in manual mode: it reads the suite's
+// instructions and does what they say with the fault client, as a person
+// would with a GUI client.
+type person struct {
+	t     *testing.T
+	bin   string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+// follow acts on every instruction read from r until r ends.
+func (p *person) follow(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "   > ")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "Start the client, connect it to "):
+			addr, _, _ := strings.Cut(strings.TrimPrefix(line, "Start the client, connect it to "), " ")
+			_, name, _ := strings.Cut(line, ", and join as ")
+			p.stop()
+			p.cmd = exec.Command(p.bin, "-addr", addr, "-heartbeat", localClientHeartbeat.String())
+			var err error
+			if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+				p.t.Error(err)
+				return
+			}
+			if err := p.cmd.Start(); err != nil {
+				p.t.Error(err)
+				return
+			}
+			p.typeLine(name)
+		case strings.HasPrefix(line, "Now join as "):
+			p.typeLine(strings.TrimPrefix(line, "Now join as "))
+		case strings.HasPrefix(line, "Send the message: "):
+			p.typeLine(strings.TrimPrefix(line, "Send the message: "))
+		case strings.HasPrefix(line, "Leave the chat"):
+			if p.stdin != nil {
+				p.stdin.Close() // the fault client leaves at the end of its input
+			}
+		case strings.HasPrefix(line, "This scenario is over"):
+			p.stop()
+		}
+	}
+}
+
+func (p *person) typeLine(s string) {
+	if p.stdin != nil {
+		_, _ = io.WriteString(p.stdin, s+"\n")
+	}
+}
+
+// stop closes the client, if one runs.
+func (p *person) stop() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	p.cmd, p.stdin = nil, nil
+}
+
+// TestClientManualMode grades a client in manual mode, with a person
+// played by the test who follows the instructions with the fault client:
+// every MUST rule is graded and passes, and what the client shows is not
+// graded.
+func TestClientManualMode(t *testing.T) {
+	if clientFlags.Grading() {
+		t.Skip("grading the client of -client-cmd; the client suite's self-test runs without it")
+	}
+	t.Parallel()
+	p := &person{t: t, bin: buildCommand(t, "github.com/chatspec/chatspec/internal/faultclient/cmd/faultclient")}
+	r, w := io.Pipe()
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		p.follow(r)
+		p.stop()
+	}()
+	cfg := clientsteps.Config{Manual: true, Instructions: w, Heartbeat: localClientHeartbeat, Step: 10 * time.Second}
+	rep, err := GradeClient(context.Background(), cfg, engine.Options{})
+	w.Close()
+	<-followed
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	_ = report.WriteText(&text, rep)
+	for _, ru := range rep.Rules() {
+		want := report.Passed
+		if ru.Level == report.Should && !slices.Contains([]string{"client-heartbeat.not-too-often", "client-robustness.unknown-message", "client-robustness.junk", "client-robustness.long-line"}, ru.ID) {
+			want = report.NotGraded
+		}
+		if got := ru.Outcome(); got != want {
+			t.Errorf("manual mode: rule %s is %s, want %s", ru.ID, got, want)
+		}
+	}
+	if v := rep.Verdict(); v != report.Pass {
+		t.Errorf("manual mode: verdict %s, want PASS", v)
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s", text.String())
 	}
 }
