@@ -60,7 +60,7 @@ func (c *Client) Skip(tags []string) string {
 // Start sets up one scenario's world and registers its steps. With a
 // shared listener it waits until no other scenario holds it.
 func (c *Client) Start(sc *godog.ScenarioContext, es *engine.Scenario) engine.World {
-	w := newWorld(c, es, es.Transcript, es.Context())
+	w := newWorld(es.Context(), c, es, es.Transcript)
 	w.listen()
 	w.register(sc)
 	return w
@@ -209,7 +209,7 @@ func (c *Client) Prepare(ctx context.Context, run *engine.State) error {
 // probe starts the client once and has it join.
 func (c *Client) probe(ctx context.Context, run *engine.State) error {
 	tr := peer.NewTranscript(time.Now())
-	w := newWorld(c, nil, tr, ctx)
+	w := newWorld(ctx, c, nil, tr)
 	w.listen()
 	defer w.End()
 	if w.failure != nil {
@@ -241,9 +241,9 @@ func (c *Client) probe(ctx context.Context, run *engine.State) error {
 		run.AddFact(report.Fact{Name: "first message", Value: "none", Detail: "it connected but sent nothing within " + w.startWait().String()})
 	}
 	accepted := w.acceptedAt()
-	when := "after the name was typed"
-	if len(accepted) > 0 && accepted[0] < w.typedAt {
-		when = "as soon as it started, before the name was typed"
+	when := "after it read the name"
+	if len(accepted) > 0 && accepted[0] < w.readAt {
+		when = "as soon as it started, before it read the name"
 	}
 	run.AddFact(report.Fact{Name: "connects", Value: when})
 	prompt := "none"

@@ -75,6 +75,7 @@ func (w *world) typeLine(line string) {
 	}
 	w.lines++
 	w.unread = w.drain(within)
+	w.readAt = w.tr.Since()
 }
 
 // drain waits until the client has read everything typed, its process

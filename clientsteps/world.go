@@ -63,6 +63,7 @@ type world struct {
 	saidTexts []string      // every text the user said, in order
 	unread    bool          // the last line typed was still unread when the suite stopped waiting
 	typedAt   time.Duration // when the user last typed (or left, or was asked to)
+	readAt    time.Duration // when the client had read it, as far as the suite can tell
 	lastAt    time.Duration // when the user or the server last did something
 	lastWhat  string        // what that was: "the user typed \"alice\""
 	refused   int           // join attempts when the server last answered J_ER
@@ -76,7 +77,7 @@ type world struct {
 	texts     int           // fresh texts used so far
 }
 
-func newWorld(tgt *Client, es *engine.Scenario, tr *peer.Transcript, ctx context.Context) *world {
+func newWorld(ctx context.Context, tgt *Client, es *engine.Scenario, tr *peer.Transcript) *world {
 	ctx, cancel := context.WithCancel(ctx)
 	return &world{
 		tgt:      tgt,
@@ -163,19 +164,24 @@ func (w *world) adopt(raw net.Conn) {
 		return
 	}
 	w.raws[raw] = true
-	w.accepted = append(w.accepted, w.tr.Since())
+	at := w.tr.Since()
+	w.accepted = append(w.accepted, at)
 	w.wg.Add(1)
 	w.rawMu.Unlock()
-	go w.serve(raw, label)
+	go w.serve(raw, label, at)
 }
 
 // serve runs on a goroutine of its own for one connection: it reads the
 // first bytes, frames the connection by them, hands it to the step
 // goroutine, and then signals every change until it ends.
-func (w *world) serve(raw net.Conn, label string) {
+func (w *world) serve(raw net.Conn, label string, accepted time.Duration) {
 	defer w.wg.Done()
 	buf := make([]byte, 512)
 	n, _ := raw.Read(buf)
+	if wait := w.tr.Since() - accepted; n > 0 && wait >= 100*time.Millisecond {
+		// peer.New records the connection now, with its first bytes.
+		w.tr.Event(label, "(it connected %s before it sent anything)", wait.Round(time.Millisecond))
+	}
 	w.rawMu.Lock()
 	delete(w.raws, raw)
 	w.rawMu.Unlock()
@@ -260,19 +266,11 @@ func (w *world) gone() bool {
 // service takes the connections handed over and acts, as the suite's
 // server, on every message not yet acted on.
 func (w *world) service() {
-	for {
-		select {
-		case wr := <-w.incoming:
-			w.wires = append(w.wires, wr)
-			continue
-		default:
-		}
-		break
-	}
+	w.takeIncoming()
 	for _, wr := range w.wires {
 		msgs, _ := wr.msgs()
 		for ; wr.handled < len(msgs); wr.handled++ {
-			w.respond(wr, wr.handled, msgs[wr.handled])
+			w.respond(wr, msgs[wr.handled])
 		}
 	}
 }
@@ -282,7 +280,7 @@ func (w *world) service() {
 // echoes a DATA to its sender as the reference server does, refuses what
 // a server refuses, and answers IMAV and QUIT with nothing. After QUIT it
 // leaves the connection open: closing it is the client's business.
-func (w *world) respond(wr *wire, i int, m peer.Msg) {
+func (w *world) respond(wr *wire, m peer.Msg) {
 	if name, ok := meantName(m, wr.joined != "", w.typed); ok {
 		wr.attempt = true
 		a := attempt{wire: wr, msg: m, name: name}
@@ -317,6 +315,18 @@ func (w *world) respond(wr *wire, i int, m peer.Msg) {
 		w.send(wr, protocol.Error(protocol.CodeUnknownCommand, protocol.CodeUnknownCommand.Text()))
 	default:
 		w.send(wr, protocol.Error(protocol.CodeBadCommand, protocol.CodeBadCommand.Text()))
+	}
+}
+
+// takeIncoming adds the connections handed over to the scenario's.
+func (w *world) takeIncoming() {
+	for {
+		select {
+		case wr := <-w.incoming:
+			w.wires = append(w.wires, wr)
+		default:
+			return
+		}
 	}
 }
 
@@ -361,15 +371,7 @@ func (w *world) End() {
 	}
 	w.rawMu.Unlock()
 	w.wg.Wait()
-	for {
-		select {
-		case wr := <-w.incoming:
-			w.wires = append(w.wires, wr)
-			continue
-		default:
-		}
-		break
-	}
+	w.takeIncoming()
 	for _, wr := range w.wires {
 		wr.conn.Close()
 		if !wr.attempt {
