@@ -205,7 +205,7 @@ func (w *world) noRawControl(string) error {
 		return nil
 	}
 	return &engine.Failure{
-		Expected: fmt.Sprintf("the text %q shown with its control characters escaped or left out", controlText),
+		Expected: fmt.Sprintf("after the server sent the text %q, the text shown with its control characters escaped or left out", controlText),
 		Actual:   "printed raw: " + strings.Join(raw, ", ") + ": " + quoteOut(stdout+stderr),
 	}
 }

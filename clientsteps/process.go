@@ -163,6 +163,14 @@ func (p *process) since(m output) (stdout, stderr []byte) {
 // has been read.
 func (p *process) over() bool { return !p.running() && p.reading.Load() == 0 }
 
+// between returns what the process printed on standard output from a
+// to b.
+func (p *process) between(a, b output) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.stdout[min(a.stdout, len(p.stdout)):min(b.stdout, len(p.stdout))])
+}
+
 // running reports whether the process has not exited.
 func (p *process) running() bool {
 	select {

@@ -243,14 +243,14 @@ func (c *Client) probe(ctx context.Context, run *engine.State) error {
 	accepted := w.acceptedAt()
 	when := "after it read the name"
 	if len(accepted) > 0 && accepted[0] < w.readAt {
-		when = "as soon as it started, before it read the name"
+		when = "before it read the name"
 	}
 	run.AddFact(report.Fact{Name: "connects", Value: when})
 	prompt := "none"
 	if w.prompt != "" {
 		prompt = fmt.Sprintf("%q", w.prompt)
 	}
-	run.AddFact(report.Fact{Name: "prompt", Value: prompt, Detail: "what it printed before it read the name; the suite never waits for it"})
+	run.AddFact(report.Fact{Name: "prompt", Value: prompt, Detail: "what it printed just before it read the name; the suite never waits for it"})
 	return nil
 }
 

@@ -75,7 +75,7 @@ func (w *world) typeLine(line string) {
 	}
 	w.lines++
 	w.unread = w.drain(within)
-	w.readAt = w.tr.Since()
+	w.readAt, w.readMark = w.tr.Since(), w.proc.mark()
 }
 
 // drain waits until the client has read everything typed, its process
@@ -123,13 +123,13 @@ func (w *world) typeJoin(name string) error {
 		}
 		return nil
 	}
-	first := w.lines == len(w.cfg.Profile.First)
+	first, before := w.lines == len(w.cfg.Profile.First), w.readMark
 	w.typeLine(expand(strings.ReplaceAll(w.cfg.Profile.Join, "{name}", name), w.addr))
 	if first && w.proc != nil {
-		// What it printed before it read the name is its prompt: printed
-		// again after a refusal, it is no message.
-		out, _ := w.proc.since(output{})
-		lines := strings.Split(strings.TrimRight(string(out), " \r\n"), "\n")
+		// What it printed between reading the line before and reading the
+		// name is its prompt: printed again after a refusal, it is no
+		// message.
+		lines := strings.Split(strings.TrimRight(w.proc.between(before, w.readMark), " \r\n"), "\n")
 		w.prompt = strings.TrimSpace(lines[len(lines)-1])
 	}
 	return nil

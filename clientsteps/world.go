@@ -64,6 +64,7 @@ type world struct {
 	unread    bool          // the last line typed was still unread when the suite stopped waiting
 	typedAt   time.Duration // when the user last typed (or left, or was asked to)
 	readAt    time.Duration // when the client had read it, as far as the suite can tell
+	readMark  output        // the client's output then
 	lastAt    time.Duration // when the user or the server last did something
 	lastWhat  string        // what that was: "the user typed \"alice\""
 	refused   int           // join attempts when the server last answered J_ER
