@@ -16,12 +16,12 @@ func (w *world) registerDisplay(sc *godog.ScenarioContext) {
 	sc.Step(`^the server sends a LIST of (\w+), (\w+) and (\w+)$`, w.serverSendsList)
 	sc.Step(`^the server sends DATA with control characters from (\w+)$`, w.serverSendsControl)
 	sc.Step(`^the client shows (\w+)'s name and "([^"]*)"$`, func(alias, text string) error {
-		return w.shows(false, w.wireName(alias), text)
+		return w.shows(w.eventMark, false, w.wireName(alias), text)
 	})
 	sc.Step(`^the client shows (\w+)'s name and (\w+)'s name$`, func(a, b string) error {
-		return w.shows(false, w.wireName(a), w.wireName(b))
+		return w.shows(w.eventMark, false, w.wireName(a), w.wireName(b))
 	})
-	sc.Step(`^the client shows "([^"]*)"$`, func(text string) error { return w.shows(true, text) })
+	sc.Step(`^the client shows "([^"]*)"$`, func(text string) error { return w.shows(w.eventMark, true, text) })
 	sc.Step(`^the client has shown a DATA from (\w+)(?: again)?$`, w.hasShownData)
 	sc.Step(`^the client printed none of the control characters (\w+) sent$`, w.noRawControl)
 }
@@ -79,12 +79,11 @@ func (w *world) notSeen() error {
 
 // shows checks that every one of wants appears on the client's standard
 // output (or, with either, on its standard error too: where a client's
-// own messages go) after the server's last event.
-func (w *world) shows(either bool, wants ...string) error {
+// own messages go) after since.
+func (w *world) shows(since output, either bool, wants ...string) error {
 	if w.cfg.Manual {
 		return w.notSeen()
 	}
-	since := w.eventMark
 	missing := func() []string {
 		stdout, stderr, _ := w.printedSince(since)
 		if either {
@@ -161,15 +160,23 @@ func (w *world) hasShownData(alias string) error {
 
 // showBarrier sends a DATA from alias with a fresh text and waits until
 // the client shows it: a client handles what the server sends in order,
-// so it has dealt with everything sent before by then. It returns the
-// failure of the wait.
+// so it has dealt with everything sent before by then. It is no event of
+// the scenario's: what the steps judge counts from the event before it.
+// It returns the failure of the wait.
 func (w *world) showBarrier(alias string) error {
+	if w.cur == nil {
+		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+	}
 	w.texts++
 	text := fmt.Sprintf("are you there? (%d)", w.texts)
-	if err := w.serverSendsData(text, alias); err != nil {
+	var since output
+	if w.proc != nil {
+		since = w.proc.mark()
+	}
+	if err := w.send(w.cur, protocol.Data(w.wireName(alias), text)); err != nil {
 		return err
 	}
-	return w.shows(false, text)
+	return w.shows(since, false, text)
 }
 
 // settle waits, up to Config.Wait, until the client has printed nothing

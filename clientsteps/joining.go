@@ -151,7 +151,8 @@ func (w *world) sendsJoinFor(alias string) error {
 // is typed in order, so an invalid name it sends goes out before it.
 func (w *world) firstJoinIs(alias string) error {
 	name := w.wireName(alias)
-	w.await(w.react(), func() bool { return w.attemptFor(name, 0) != nil })
+	// The client may connect only now, having refused the names before.
+	w.await(w.startWait(), func() bool { return w.attemptFor(name, 0) != nil })
 	var bad []string
 	for _, a := range w.attempts {
 		if a.name == name {

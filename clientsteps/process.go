@@ -217,9 +217,13 @@ func (p *process) unread() int {
 	return pipeUnread(p.stdin)
 }
 
+// outputGrace is how long stop reads a killed client's output before it
+// gives up: long enough for a busy machine to deliver what was printed.
+const outputGrace = 5 * time.Second
+
 // stop kills the process group, and waits for the process and its
 // readers. A reader kept busy by a grandchild that left the group is
-// given a second, then cut off.
+// given outputGrace, then cut off.
 func (p *process) stop() {
 	if p.running() {
 		p.killed.Store(true)
@@ -236,12 +240,12 @@ func (p *process) stop() {
 		p.readers.Wait()
 		close(done)
 	}()
-	t := time.NewTimer(time.Second)
+	t := time.NewTimer(outputGrace)
 	defer t.Stop()
 	select {
 	case <-done:
 	case <-t.C:
-		p.tr.Event(connProcess, "something it started left its process group and holds its output: the suite stops reading it")
+		p.tr.Event(connProcess, "its output is still open %s after the kill (did something it started leave its process group?): the suite stops reading it", outputGrace)
 		p.outR.Close()
 		p.errR.Close()
 		<-done

@@ -84,7 +84,7 @@ func TestProcessGroupKilled(t *testing.T) {
 	// both were killed.
 	kept, _, _ := tr.Entries()
 	for _, e := range kept {
-		if strings.Contains(e.Note, "left its process group") {
+		if strings.Contains(e.Note, "still open") {
 			t.Errorf("stop had to cut the output off: %s", e.Note)
 		}
 	}

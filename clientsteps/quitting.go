@@ -24,8 +24,10 @@ func (w *world) sendsQuit() error {
 	wr := w.cur
 	var got *peer.Msg
 	w.await(w.react(), func() bool {
+		// Ended first: once it is set, every message is in the list.
+		ended := wr.conn.Ended() != nil
 		got = w.find(w.typedAt, func(m peer.Msg) bool { return !isAlive(m) })
-		return got != nil || wr.conn.Ended() != nil
+		return got != nil || ended
 	})
 	expected := fmt.Sprintf("after %s, \"QUIT\"", w.lastWhat)
 	switch {

@@ -38,9 +38,7 @@ func (w *world) dealtWith(sendErr error) error {
 	if sendErr != nil || w.cfg.Manual {
 		return sendErr
 	}
-	mark := w.lastMark
 	_ = w.showBarrier("bob")
-	w.lastMark = mark
 	return nil
 }
 

@@ -69,6 +69,7 @@ type world struct {
 	lastWhat  string        // what that was: "the user typed \"alice\""
 	refused   int           // join attempts when the server last answered J_ER
 	quitAt    time.Duration // when QUIT arrived
+	watchedTo time.Duration // when the suite stopped watching for IMAV
 	lastMark  output        // the client's output at lastAt
 	eventMark output        // the client's output when the server last did something
 	eventOff  time.Duration // when that was
@@ -234,7 +235,9 @@ func (w *world) await(d time.Duration, cond func() bool) bool {
 			return true
 		}
 		if w.gone() {
-			return false
+			// Everything the client sent and printed is in by now.
+			w.service()
+			return cond()
 		}
 		select {
 		case <-w.notify:

@@ -65,7 +65,12 @@ func TestClient(t *testing.T) {
 		defer func() { f.Cmd = "" }()
 		if !f.Given("client-heartbeat") {
 			f.Heartbeat = localClientHeartbeat
-			defer func() { f.Heartbeat = 0 }()
+			defer func() { f.Heartbeat = clientsteps.DefaultHeartbeat }()
+		}
+		if !f.Given("client-wait") {
+			// Room for a machine busy with other tests.
+			f.Wait = selfTestWait
+			defer func() { f.Wait = clientsteps.DefaultWait }()
 		}
 		strict = true
 	} else if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil && !testing.Verbose() {
@@ -192,7 +197,7 @@ func TestClientManualMode(t *testing.T) {
 		p.follow(r)
 		p.stop()
 	}()
-	cfg := clientsteps.Config{Manual: true, Instructions: w, Heartbeat: localClientHeartbeat, Step: 10 * time.Second}
+	cfg := clientsteps.Config{Manual: true, Instructions: w, Heartbeat: localClientHeartbeat, Wait: selfTestWait, Step: 10 * time.Second}
 	rep, err := GradeClient(context.Background(), cfg, engine.Options{})
 	w.Close()
 	<-followed

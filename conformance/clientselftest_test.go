@@ -28,8 +28,8 @@ var clientMutants = flag.String("client-mutants", "", "grade only the catalogue'
 
 // clientSelfTiming is the fault clients' IMAV interval, the interval the
 // suite expects, and the suite's waits, for the self-test: short, with
-// room for a machine busy with other tests.
-var clientSelfTiming = clientsteps.Config{Heartbeat: time.Second, Wait: 2500 * time.Millisecond}
+// room for a machine busy with other tests (and the race detector).
+var clientSelfTiming = clientsteps.Config{Heartbeat: localClientHeartbeat, Wait: selfTestWait}
 
 // clientRules reads the client features once: every rule ID with the
 // tags of its scenarios.
@@ -77,13 +77,13 @@ type gradedClient struct {
 }
 
 // gradeClients grades every client of ms in every pass it needs, at most
-// maxGradings at a time.
+// clientGradings at a time.
 func gradeClients(t *testing.T, bin string, ms []faultclient.Mutant, rules map[string][]string) []gradedClient {
 	t.Helper()
 	out := make([]gradedClient, len(ms))
 	var mu sync.Mutex // guards out
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, maxGradings)
+	slots := make(chan struct{}, clientGradings)
 	for i, m := range ms {
 		for _, tags := range clientPasses(m, rules) {
 			wg.Add(1)

@@ -21,10 +21,15 @@ Feature: Heartbeat (client)
       Then the client sent IMAV within every interval
 
   @should @slow @rule:client-heartbeat.not-too-often
-  Rule: A client does not send IMAV much more often than the interval asks: no more than two within one interval
+  Rule: A client does not send IMAV much more often than the interval asks: one per interval, and one more
+
+    Counted from J_OK to one interval after the first IMAV, so that an IMAV
+    that a busy network delivers late, next to the one after it, does not
+    count as too often; a client that sends IMAV every half interval or
+    faster fails.
 
     Scenario: IMAV does not flood the server
       Given the client has joined as alice
       And the client has sent its first IMAV
       When the user stays idle for one heartbeat interval
-      Then the client sent at most two IMAV within that interval
+      Then the client sent at most one IMAV per interval, and one more
