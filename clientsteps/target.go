@@ -261,8 +261,10 @@ func (c *Client) neverConnected(w *world) error {
 	}
 	var hints []string
 	switch {
+	case w.proc != nil && !w.proc.running() && w.proc.state != nil && w.proc.state.ExitCode() == 127:
+		hints = append(hints, "The shell did not find the command (exit status 127): is the path right? go test runs in ./conformance: give an absolute path, or -client-dir.")
 	case w.proc != nil && !w.proc.running():
-		hints = append(hints, "It exited: check the command (it runs with sh -c, in the directory -client-dir names, or the current one) and what it printed above.")
+		hints = append(hints, "It exited: check the command (it runs with sh -c, in the directory -client-dir names, or the current one) and what it printed.")
 	case w.unread:
 		hints = append(hints, "It did not read what was typed: does it read standard input? A GUI client is graded in manual mode (-client-manual).")
 	}

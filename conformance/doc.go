@@ -1,8 +1,10 @@
 // Package conformance grades a chat server against every rule of the
 // protocol, through the Gherkin features of the features package, the
-// steps of the steps package and the engine. Its one exported piece is the
-// command line ([ServerFlags]), shared by its test and by chatgrade; the
-// entry point is its test.
+// steps of the steps package and the engine, and a chat client through
+// the client features and package clientsteps. Its exported pieces are the
+// command lines ([ServerFlags], [ClientFlags]) and the client run
+// ([GradeClient]), shared by its test and by chatgrade; the entry point is
+// its test.
 //
 // Grade a server:
 //
@@ -62,4 +64,38 @@
 // with -addr the report goes to the terminal directly when there is one.
 // The test fails when the verdict is not PASS: a MUST failure (or, with
 // -strict, any), a MUST scenario not graded, or nothing graded at all.
+//
+// # Grading a client
+//
+// TestClient grades a chat client program with the client features and
+// the steps of package clientsteps; [ClientFlags] is its command line,
+// shared with chatgrade, and [GradeClient] the run:
+//
+//	go test ./conformance -count=1 -run 'TestClient$' -client-cmd 'java -cp /abs/path ChatClient {host} {port}'
+//
+// Without -client-cmd (or -client-profile, or -client-manual) it grades the
+// reference client, built from ./cmd/chatclient, in plain mode with a
+// one-second heartbeat; TestClientCatalogue grades every client of
+// internal/faultclient's catalogue and TestClientManualMode plays the
+// person of manual mode (both skipped when a client is named). The flags:
+//
+//	-client-cmd CMD        the shell command that starts the client ({host} {port} {addr})
+//	-client-dir DIR        where it runs (go test runs in ./conformance)
+//	-client-manual         a client run by hand (a GUI): the suite says what to do
+//	-client-profile FILE   a TOML profile: command, dir, manual, listen, heartbeat,
+//	                       first, join, say, quit (flags given win)
+//	-client-listen H:P     where the suite's server listens (default 127.0.0.1:0)
+//	-client-first LINE     a line typed before joining (repeat the flag for more)
+//	-client-join LINE      what the user types to join (default {name})
+//	-client-say LINE       what the user types to say something (default {text})
+//	-client-quit WORD      what the user types to leave (default: close standard input)
+//	-client-heartbeat D    the IMAV interval the client must keep (default 60s)
+//	-client-wait D         how long the client has to react (default 2s)
+//	-client-quiet D        how long to listen before concluding nothing comes (default 300ms)
+//	-client-start D        how long a client just started has to connect (default 10s)
+//	-client-step D         manual mode: the time for each step (default 2m)
+//	-client-mutants REGEXP (self-test) grade only the catalogue's matching clients
+//
+// -strict, -rule, -godog.tags and the -report-* flags work as for a
+// server.
 package conformance
