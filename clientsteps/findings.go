@@ -28,50 +28,56 @@ func (c *Client) Finish(rep *report.Report) {
 	rep.Findings = append(rep.Findings, findings(rep)...)
 }
 
-// findings groups the scenarios that did not pass by root cause: a rule
-// whose failure left others not graded, a cause the steps named, and
-// each failed rule on its own; the largest group first.
+// findings groups the scenarios that did not pass by root cause (see
+// rootCause), the largest group first.
 func findings(rep *report.Report) []report.Finding {
 	names := make(map[string]string) // rule ID -> rule
 	for _, s := range rep.Scenarios {
 		names[s.RuleID] = s.Rule
 	}
-	byKey := make(map[string]*report.Finding)
-	var order []string
-	add := func(key, title, detail, rule string, failed bool) {
-		f, ok := byKey[key]
-		if !ok {
-			f = &report.Finding{Title: title, Detail: detail}
-			byKey[key] = f
-			order = append(order, key)
-		}
-		if failed {
-			f.Failed++
-		} else {
-			f.NotGraded++
-		}
-		if rule != "" && !slices.Contains(f.Rules, rule) {
-			f.Rules = append(f.Rules, rule)
-		}
-	}
+	var out []report.Finding
+	at := make(map[string]int) // root cause -> index in out
 	for _, s := range rep.Scenarios {
-		switch {
-		case s.Outcome == report.Passed:
-		case s.Outcome == report.NotGraded && s.Cause == causeManualView:
-			add("cause:"+s.Cause, "Manual mode: what the client shows is not graded", "The suite cannot see a GUI client's window; grade those rules by eye.", "", false)
-		case s.Outcome == report.NotGraded && s.Needs != "":
-			add("needs:"+s.Needs, fmt.Sprintf("Not graded because %s fails: %s", s.Needs, names[s.Needs]),
-				"Fix that rule first: these scenarios need it to reach what they test.", "", false)
-		case s.Outcome == report.NotGraded:
-			add("reason:"+s.Reason, "Not graded: "+s.Reason, "", "", false)
-		default:
-			add("rule:"+s.RuleID, fmt.Sprintf("%s [%s] %s", s.RuleID, s.Level, s.Rule), s.Actual, s.RuleID, true)
+		key, f, ok := rootCause(s, names)
+		if !ok {
+			continue
 		}
-	}
-	out := make([]report.Finding, 0, len(order))
-	for _, k := range order {
-		out = append(out, *byKey[k])
+		i, seen := at[key]
+		if !seen {
+			i, at[key] = len(out), len(out)
+			out = append(out, f)
+		}
+		g := &out[i]
+		if s.Outcome == report.NotGraded {
+			g.NotGraded++
+			continue
+		}
+		g.Failed++
+		if !slices.Contains(g.Rules, s.RuleID) {
+			g.Rules = append(g.Rules, s.RuleID)
+		}
 	}
 	slices.SortStableFunc(out, func(a, b report.Finding) int { return (b.NotGraded + b.Failed) - (a.NotGraded + a.Failed) })
 	return out
+}
+
+// rootCause names the root cause of a scenario that did not pass, and the
+// finding that stands for it: manual mode's blindness, the rule a
+// scenario not graded needs, its reason, or the failed rule itself. ok is
+// false for a scenario that passed.
+func rootCause(s report.Scenario, names map[string]string) (key string, f report.Finding, ok bool) {
+	switch {
+	case s.Outcome == report.Passed:
+		return "", f, false
+	case s.Outcome == report.NotGraded && s.Cause == causeManualView:
+		return "manual", report.Finding{Title: "Manual mode: what the client shows is not graded", Detail: "The suite cannot see a GUI client's window; grade those rules by eye."}, true
+	case s.Outcome == report.NotGraded && s.Needs != "":
+		return "needs " + s.Needs, report.Finding{
+			Title:  fmt.Sprintf("Not graded because %s fails: %s", s.Needs, names[s.Needs]),
+			Detail: "Fix that rule first: these scenarios need it to reach what they test.",
+		}, true
+	case s.Outcome == report.NotGraded:
+		return "reason " + s.Reason, report.Finding{Title: "Not graded: " + s.Reason}, true
+	}
+	return "rule " + s.RuleID, report.Finding{Title: fmt.Sprintf("%s [%s] %s", s.RuleID, s.Level, s.Rule), Detail: s.Actual}, true
 }
