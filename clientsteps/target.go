@@ -220,37 +220,45 @@ func (c *Client) probe(ctx context.Context, run *engine.State) error {
 		return &report.Problem{What: err.Error(), Hint: "Check the command: it runs with sh -c."}
 	}
 	w.await(w.startWait(), func() bool { return w.joinedAs != "" || len(w.attempts) > 0 })
-	if len(w.wires) == 0 {
+	accepted := w.acceptedAt()
+	if len(accepted) == 0 {
 		return c.neverConnected(w)
 	}
-	wr := w.wires[0]
-	if w.cur != nil {
-		wr = w.cur
-	}
-	framing := "lines (\\n)"
-	switch {
-	case wr.framing != 0:
-		framing = "writeUTF frames (a 2-byte length, then modified UTF-8)"
-	case strings.Contains(string(wr.first), "\r\n"):
-		framing = "lines (\\r\\n)"
-	}
-	run.AddFact(report.Fact{Name: "framing", Value: framing, Detail: "found from the first bytes the client sent: " + report.QuoteBytes(wr.first[:min(len(wr.first), 40)], len(wr.first))})
-	if msgs, _ := wr.msgs(); len(msgs) > 0 {
-		run.AddFact(report.Fact{Name: "first message", Value: msgs[0].String(), Detail: fmt.Sprintf("after the user typed %q", w.lastTyped)})
+	var facts []report.Fact
+	if len(w.wires) == 0 {
+		facts = append(facts, report.Fact{Name: "first message", Value: "none", Detail: fmt.Sprintf("it connected, but sent nothing within %s after the user typed %q", w.startWait(), w.lastTyped)})
 	} else {
-		run.AddFact(report.Fact{Name: "first message", Value: "none", Detail: "it connected but sent nothing within " + w.startWait().String()})
+		wr := w.wires[0]
+		if w.cur != nil {
+			wr = w.cur
+		}
+		framing := "lines (\\n)"
+		switch {
+		case wr.framing != 0:
+			framing = "writeUTF frames (a 2-byte length, then modified UTF-8)"
+		case strings.Contains(string(wr.first), "\r\n"):
+			framing = "lines (\\r\\n)"
+		}
+		facts = append(facts, report.Fact{Name: "framing", Value: framing, Detail: "found from the first bytes the client sent: " + report.QuoteBytes(wr.first[:min(len(wr.first), 40)], len(wr.first))})
+		first := report.Fact{Name: "first message", Value: "none", Detail: "it sent bytes, but no whole message within " + w.startWait().String()}
+		if msgs, _ := wr.msgs(); len(msgs) > 0 {
+			first = report.Fact{Name: "first message", Value: msgs[0].String(), Detail: fmt.Sprintf("after the user typed %q", w.lastTyped)}
+		}
+		facts = append(facts, first)
 	}
-	accepted := w.acceptedAt()
 	when := "after it read the name"
-	if len(accepted) > 0 && accepted[0] < w.readAt {
+	if accepted[0] < w.readAt {
 		when = "before it read the name"
 	}
-	run.AddFact(report.Fact{Name: "connects", Value: when})
 	prompt := "none"
 	if w.prompt != "" {
 		prompt = fmt.Sprintf("%q", w.prompt)
 	}
-	run.AddFact(report.Fact{Name: "prompt", Value: prompt, Detail: "what it printed just before it read the name; the suite never waits for it"})
+	facts = append(facts, report.Fact{Name: "connects", Value: when},
+		report.Fact{Name: "prompt", Value: prompt, Detail: "what it printed just before it read the name; the suite never waits for it"})
+	for _, f := range facts {
+		run.AddFact(f)
+	}
 	return nil
 }
 

@@ -116,6 +116,26 @@ func TestClient(t *testing.T) {
 	}
 }
 
+// TestClientNeverConnects: a client that never connects gets one
+// paragraph that says so, and no rule is graded.
+func TestClientNeverConnects(t *testing.T) {
+	if clientFlags.Grading() {
+		t.Skip("grading the client of -client-cmd; the client suite's self-test runs without it")
+	}
+	t.Parallel()
+	cfg := clientsteps.Config{Command: "cat >/dev/null", Start: time.Second, Wait: time.Second}
+	rep, err := GradeClient(context.Background(), cfg, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rep.CannotGrade; p == nil || !strings.Contains(p.What, "never connected") || !strings.Contains(p.Hint, "-client-listen") {
+		t.Errorf("CannotGrade = %+v, want that the client never connected, with hints", p)
+	}
+	if v := rep.Verdict(); v != report.CannotGrade {
+		t.Errorf("verdict %s, want CANNOT GRADE", v)
+	}
+}
+
 // person plays the person grading in manual mode: it reads the suite's
 // instructions and does what they say with the fault client, as a person
 // would with a GUI client.

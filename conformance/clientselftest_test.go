@@ -26,7 +26,7 @@ var clientMutants = flag.String("client-mutants", "", "grade only the catalogue'
 // clientSelfTiming is the fault clients' IMAV interval, the interval the
 // suite expects, and the suite's waits, for the self-test: short, with
 // room for a machine busy with other tests (and the race detector).
-var clientSelfTiming = clientsteps.Config{Heartbeat: localClientHeartbeat, Wait: selfTestWait}
+var clientSelfTiming = clientsteps.Config{Heartbeat: localClientHeartbeat, Wait: selfTestWait, Start: selfTestWait}
 
 // gradedClient is one client graded.
 type gradedClient struct {
@@ -51,7 +51,7 @@ func gradeClients(t *testing.T, bin string, ms []faultclient.Mutant) []gradedCli
 			cfg := clientSelfTiming
 			cfg.Command = m.Command(bin, cfg.Heartbeat)
 			cfg.Profile.Quit = m.Quit
-			rep, err := GradeClient(context.Background(), cfg, engine.Options{})
+			rep, err := GradeClient(context.Background(), cfg, engine.Options{Concurrency: m.Concurrency})
 			if err != nil {
 				t.Errorf("%s: %v", m.Name, err)
 				return

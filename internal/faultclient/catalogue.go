@@ -30,6 +30,10 @@ type Mutant struct {
 	// Legal marks a legal variation: the verdict must be PASS (without
 	// -strict); Fails may hold SHOULD rules it costs.
 	Legal bool
+	// Concurrency, if not zero, is the suite's concurrency for this
+	// client: one whose every scenario waits the whole start time runs
+	// them all at once.
+	Concurrency int
 }
 
 // Command is the shell command that runs m with the fault client built
@@ -82,6 +86,12 @@ func Catalogue() []Mutant {
 		broken(JoinBare, ruleJoinShape, "sends the name alone instead of JOIN"),
 		broken(JoinNoAddr, ruleJoinShape, `sends "JOIN <name>" without the server's address`),
 		broken(JoinWrongPort, ruleJoinShape, "sends a port in JOIN that is not the server's"),
+		{
+			Name: NoJoin, Does: "connects, and sends nothing at all", Faults: []string{NoJoin},
+			Concurrency: 32, Fails: []string{ruleJoinShape},
+			Skips: []string{ruleRetry, ruleNameChecked, ruleDataShape, ruleTextChecked, ruleAtLeast, ruleNotTooOften, ruleQuit,
+				ruleDataShown, ruleListShown, ruleRefusalShown, ruleControlChars, ruleUnknownMessage, ruleJunk, ruleLongLine, ruleServerCloses},
+		},
 		broken(NoRetry, ruleRetry, "exits after the server refuses a name"),
 		broken(NoNameCheck, ruleNameChecked, "sends any name typed, invalid ones too"),
 		broken(NoRefusalShown, ruleRefusalShown, "does not show why the server refused a name"),

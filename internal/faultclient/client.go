@@ -25,6 +25,7 @@ const (
 	JoinWrongPort  = "join-wrong-port"  // sends a port that is not the server's
 	JoinLocalhost  = "join-localhost"   // writes the address as localhost:<port> (legal)
 	ConnectFirst   = "connect-first"    // connects at start, before it asks the name (legal)
+	NoJoin         = "no-join"          // connects, and sends nothing at all
 	NoRetry        = "no-retry"         // exits after a J_ER
 	RetryNewConn   = "retry-new-conn"   // closes the connection after J_ER and dials again (legal)
 	NoNameCheck    = "no-name-check"    // sends any name typed
@@ -56,7 +57,7 @@ const (
 
 // Faults lists every fault Run knows.
 func Faults() []string {
-	return []string{JoinBare, JoinNoAddr, JoinWrongPort, JoinLocalhost, ConnectFirst, NoRetry, RetryNewConn,
+	return []string{JoinBare, JoinNoAddr, JoinWrongPort, JoinLocalhost, ConnectFirst, NoJoin, NoRetry, RetryNewConn,
 		NoNameCheck, NoRefusalShown, DataNoVerb, NoTextCheck, NoIMAV, IMAVOnce, IMAVFast, NoQuitAtEOF,
 		QuitAsData, QuitNoClose, NoDataShown, NoListShown, RawControl, CrashUnknown, TraceUnknown,
 		CrashJunk, CrashLong, TraceOnClose, SilentOnClose, CRLF, UTF, Silent, NoPrompt, Coloured, Stray}
@@ -216,6 +217,9 @@ func (c *client) join(lines *bufio.Scanner) bool {
 				c.say(c.stderr, "cannot connect: %v\n", err)
 				return false
 			}
+		}
+		for c.has(NoJoin) {
+			time.Sleep(time.Hour) // until the suite kills it
 		}
 		if err := c.send(c.joinLine(name)); err != nil {
 			c.say(c.stderr, "connection lost\n")
