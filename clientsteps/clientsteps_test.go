@@ -159,6 +159,9 @@ func TestBudget(t *testing.T) {
 	if a, b := Budget(Config{Command: "x"}, 25), Budget(Config{Command: "x", Listen: "127.0.0.1:8888"}, 25); b <= a {
 		t.Errorf("Budget with a shared port = %v, want more than %v (its scenarios run one at a time)", b, a)
 	}
+	if got := Budget(Config{Manual: true}, 25); got > 2*time.Hour {
+		t.Errorf("Budget(manual mode) = %v, want at most the README's -timeout 2h", got)
+	}
 }
 
 func TestExpand(t *testing.T) {

@@ -38,8 +38,9 @@ type Config struct {
 	// Wait bounds every wait for a message the client should send after
 	// something the user typed or the server sent. Zero means 2s.
 	Wait time.Duration
-	// Quiet is how long the suite listens before it concludes that nothing
-	// comes, where nothing else can tell it sooner. Zero means 300ms.
+	// Quiet is how long the client's output must be still before the
+	// suite takes what it prints next as its answer to what comes next
+	// (see settle). Zero means 300ms.
 	Quiet time.Duration
 	// Start bounds the wait for a freshly started client to read its
 	// first line and connect (a Java virtual machine takes a moment).
@@ -106,12 +107,6 @@ func (c *Config) fill() {
 	if c.Profile.Say == "" {
 		c.Profile.Say = DefaultSay
 	}
-	if c.Manual {
-		// A person needs longer than a program to act on what the
-		// suite's server sends.
-		c.Wait = max(c.Wait, c.Step)
-		c.Start = max(c.Start, c.Step)
-	}
 }
 
 // Check reports what is wrong with c, in words for the person who wrote
@@ -170,7 +165,7 @@ func Budget(cfg Config, scenarios int) time.Duration {
 	per := cfg.Start + 2*cfg.Wait + 2*cfg.Quiet
 	switch {
 	case cfg.Manual:
-		per = 4 * cfg.Step
+		per = 2 * cfg.Step // a scenario asks a person for two or three things
 		fallthrough
 	case shared:
 		beat *= 2

@@ -67,7 +67,7 @@ func (f *ClientFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Quit, "client-quit", "", "the `word` typed to leave (QUIT, quit, *q...); none: close standard input")
 	fs.DurationVar(&f.Heartbeat, "client-heartbeat", clientsteps.DefaultHeartbeat, "the IMAV `interval` the client must keep")
 	fs.DurationVar(&f.Wait, "client-wait", clientsteps.DefaultWait, "how long the client has to react to what is typed or sent")
-	fs.DurationVar(&f.Quiet, "client-quiet", clientsteps.DefaultQuiet, "how long to listen before concluding that nothing comes")
+	fs.DurationVar(&f.Quiet, "client-quiet", clientsteps.DefaultQuiet, "how long the client's output must be still before what it prints next is judged")
 	fs.DurationVar(&f.Start, "client-start", clientsteps.DefaultStart, "how long a client just started has to read its first line and connect")
 	fs.DurationVar(&f.Step, "client-step", clientsteps.DefaultStep, "manual mode: the time for each step")
 }

@@ -91,7 +91,8 @@
 //	-client-quit WORD      what the user types to leave (default: close standard input)
 //	-client-heartbeat D    the IMAV interval the client must keep (default 60s)
 //	-client-wait D         how long the client has to react (default 2s)
-//	-client-quiet D        how long to listen before concluding nothing comes (default 300ms)
+//	-client-quiet D        how long the client's output must be still before what it
+//	                       prints next is judged (default 300ms)
 //	-client-start D        how long a client just started has to connect (default 10s)
 //	-client-step D         manual mode: the time for each step (default 2m)
 //	-client-mutants REGEXP (self-test) grade only the catalogue's matching clients
