@@ -49,9 +49,13 @@ func (c *Client) Describe() string {
 }
 
 // Skip leaves out @quit-word scenarios unless the profile leaves by a
-// typed word.
+// typed word, and in manual mode the @screen ones, which need to see what
+// the client shows: a person's time goes to what can be graded.
 func (c *Client) Skip(tags []string) string {
-	if slices.Contains(tags, "@quit-word") && (c.cfg.Profile.Quit == "" || c.cfg.Manual) {
+	switch {
+	case slices.Contains(tags, "@screen") && c.cfg.Manual:
+		return "manual mode: the suite cannot see the client's window"
+	case slices.Contains(tags, "@quit-word") && (c.cfg.Profile.Quit == "" || c.cfg.Manual):
 		return "the profile leaves by the end of input: client-quitting.quit tests it"
 	}
 	return ""
@@ -200,7 +204,7 @@ func (c *Client) Prepare(ctx context.Context, run *engine.State) error {
 			"For every scenario it says what to do, one step at a time (lines that start with \">\");\n"+
 			"each step has %s. Start the client afresh when a scenario asks for it, and close it\n"+
 			"when one ends.\n", c.board.ln.Addr(), c.cfg.Step)
-		run.AddFact(report.Fact{Name: "mode", Value: "manual", Detail: "a person drove the client; what it shows was not graded"})
+		run.AddFact(report.Fact{Name: "mode", Value: "manual", Detail: "a person drove the client; the rules about what it shows (the display rules, name-checked, text-checked, server-closes) were left out: the suite cannot see its window"})
 		return nil
 	}
 	return c.probe(ctx, run)

@@ -12,6 +12,8 @@ import "embed"
 //   - @slow: a heartbeat rule; it waits about two IMAV intervals.
 //   - @quit-word: only graded when the client leaves by a typed word (the
 //     end of input is then tested apart).
+//   - @screen: judged by what the client prints; left out in manual mode,
+//     where the suite cannot see a GUI client's window.
 //
 // Aliases in the text (alice, bob, ...) stand for fresh names of at most
 // nine characters, typed by the suite as the user.

@@ -13,7 +13,7 @@ Feature: What the client shows
   included. A GUI client (manual mode) is not graded on these rules: the
   suite cannot see its window.
 
-  @should @rule:client-display.data-shown
+  @should @screen @rule:client-display.data-shown
   Rule: A DATA from the server is shown: the sender's name and the text appear on the output
 
     Scenario: Another user's message is shown
@@ -21,7 +21,7 @@ Feature: What the client shows
       When the server sends DATA "anyone seen my keys?" from bob
       Then the client shows bob's name and "anyone seen my keys?"
 
-  @should @rule:client-display.list-shown
+  @should @screen @rule:client-display.list-shown
   Rule: A LIST from the server is shown: the names of the users online appear on the output
 
     Scenario: Who is online is shown
@@ -29,7 +29,7 @@ Feature: What the client shows
       When the server sends a LIST of alice, bob and carol
       Then the client shows bob's name and carol's name
 
-  @should @rule:client-display.refusal-shown
+  @should @screen @rule:client-display.refusal-shown
   Rule: When the server refuses a name, the client shows the server's reason
 
     Scenario: The reason for a refusal is shown
@@ -38,7 +38,7 @@ Feature: What the client shows
       When the server answers J_ER "this name is taken, sorry"
       Then the client shows "this name is taken, sorry"
 
-  @should @rule:client-display.control-chars
+  @should @screen @rule:client-display.control-chars
   Rule: Control characters from the server are not printed raw, so that nobody can repaint the user's terminal
 
     Scenario: Escape sequences in a message reach the terminal harmless

@@ -42,7 +42,7 @@ Feature: Joining (client)
       And the user types the name bob
       Then the client sends a JOIN with bob's name
 
-  @should @rule:client-joining.name-checked
+  @should @screen @rule:client-joining.name-checked
   Rule: A name the protocol does not allow is refused by the client itself, with a message, and not sent
 
     Scenario Outline: An invalid name is refused before sending: <what>

@@ -30,7 +30,7 @@ Feature: Messages (client)
       When the user says a text of 250 characters
       Then the client sends the text as DATA from alice
 
-  @should @rule:client-messages.text-checked
+  @should @screen @rule:client-messages.text-checked
   Rule: A text over 250 characters is refused by the client itself, with a message, and not sent
 
     Scenario: A text of 251 characters is refused before sending

@@ -44,7 +44,7 @@ Feature: Robustness (client)
       Then the client still works: it sends "after"
       And the client printed no stack trace
 
-  @should @rule:client-robustness.server-closes
+  @should @screen @rule:client-robustness.server-closes
   Rule: When the server closes the connection, the client says so, without a stack trace
 
     Scenario: The server goes away
