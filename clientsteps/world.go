@@ -250,9 +250,6 @@ func (w *world) await(d time.Duration, cond func() bool) bool {
 	}
 }
 
-// idle waits d, serving the scenario, whatever happens.
-func (w *world) idle(d time.Duration) { w.await(d, func() bool { return false }) }
-
 // gone reports whether the client can send and print nothing more: its
 // process has exited, its output is read, and its connections have ended.
 func (w *world) gone() bool {
