@@ -125,6 +125,7 @@ func (w *world) shows(since output, either bool, wants ...string) error {
 	return &engine.Failure{
 		Expected: fmt.Sprintf("after %s, %s on %s", w.lastWhat, strings.Join(quoted, " and "), where),
 		Actual:   actual,
+		Late:     w.late(),
 	}
 }
 

@@ -194,5 +194,6 @@ func (w *world) saysSomething() error {
 	return &engine.Failure{
 		Expected: fmt.Sprintf("after %s, a message on standard output or standard error that says what happened", w.lastWhat),
 		Actual:   actual,
+		Late:     w.late(),
 	}
 }

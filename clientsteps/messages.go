@@ -46,7 +46,7 @@ func (w *world) sendsTextAsData(alias string) error {
 	want := protocol.Data(w.joinedAs, text).String()
 	expected := fmt.Sprintf("after %s, %q: the joined name, a colon and the text as typed", w.lastWhat, want)
 	if got == nil {
-		return &engine.Failure{Expected: expected, Actual: "no DATA within " + w.react().String() + ": " + w.whatHappened(w.typedAt)}
+		return &engine.Failure{Expected: expected, Actual: "no DATA within " + w.react().String() + ": " + w.whatHappened(w.typedAt), Late: w.late()}
 	}
 	m, err := protocol.Parse(got.Frame)
 	var why string

@@ -40,7 +40,7 @@ func (w *world) sendsQuit() error {
 		} else if w.proc != nil {
 			actual += "; the client exited (" + w.proc.exitStatus() + ")"
 		}
-		return &engine.Failure{Expected: expected, Actual: actual, Cause: "no-quit"}
+		return &engine.Failure{Expected: expected, Actual: actual, Cause: "no-quit", Late: w.late()}
 	}
 	if m, err := protocol.Parse(got.Frame); err != nil || m.Kind != protocol.KindQuit {
 		return &engine.Failure{Expected: expected, Actual: got.String(), Cause: "no-quit"}

@@ -81,9 +81,15 @@ type world struct {
 
 func newWorld(ctx context.Context, tgt *Client, es *engine.Scenario, tr *peer.Transcript) *world {
 	ctx, cancel := context.WithCancel(ctx)
+	// A patient run (confirming a late failure) waits longer for what
+	// the client should send or print; the probe (es nil) is no run.
+	cfg := tgt.cfg
+	if es != nil {
+		cfg.Wait *= time.Duration(max(es.Patience, 1))
+	}
 	return &world{
 		tgt:      tgt,
-		cfg:      &tgt.cfg,
+		cfg:      &cfg,
 		es:       es,
 		tr:       tr,
 		ctx:      ctx,
@@ -93,6 +99,14 @@ func newWorld(ctx context.Context, tgt *Client, es *engine.Scenario, tr *peer.Tr
 		raws:     make(map[net.Conn]bool),
 		suffix:   randomSuffix(),
 	}
+}
+
+// late says whether a wait for the client that ran out is one the
+// engine should confirm (engine.Failure.Late): the client still runs, so
+// it may only have been slow on a busy machine. Manual mode never is: a
+// person's time is not spent twice.
+func (w *world) late() bool {
+	return !w.cfg.Manual && (w.proc == nil || w.proc.running())
 }
 
 const suffixChars = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -15,8 +15,9 @@
 // with the @slow scenarios, side by side (Options.Concurrency at most) and
 // with nothing else running; then the ordinary ones, Options.Concurrency
 // at once; then the @isolated ones one at a time with nothing else
-// running; then the scenarios to retry, alone; then the @fragile ones,
-// one at a time, each followed by a liveness check.
+// running; then the scenarios to retry, alone; then the late failures
+// to confirm (below), alone; then the @fragile ones, one at a time, each
+// followed by a liveness check, and their own late failures to confirm.
 //
 // # Outcomes
 //
@@ -27,6 +28,15 @@
 // (Options.Retries times), then not graded. Any other error is the
 // suite's own ([SuiteError]): the scenario is not graded, and Run returns
 // the error beside the report.
+//
+// A Failure that is Late (what should have arrived did not, in time, and
+// the connection stayed open) looks the same as a target that is only
+// slow: a busy machine, eight scenarios at once. So it counts only once
+// confirmed: the scenario runs again, with no ordinary scenario beside it
+// and [Scenario.Patience] at [ConfirmPatience], and that run's outcome is
+// the scenario's. A late
+// failure in a precondition is confirmed the same way before the
+// scenario is left not graded.
 //
 // After a scenario fails, and after every fragile one, the engine asks the
 // target whether it is alive. A dead target ends the run: what was
@@ -136,6 +146,11 @@ type Options struct {
 // DefaultConcurrency is Options.Concurrency when zero.
 const DefaultConcurrency = 8
 
+// ConfirmPatience is Scenario.Patience when a scenario runs again to
+// confirm a late failure: a target that was only slow among other
+// scenarios answers within four times the wait.
+const ConfirmPatience = 4
+
 // Run grades suite.Target with every selected scenario. It returns an
 // error only when the suite itself cannot run (features it cannot use, a
 // step that does not exist); whatever the target does wrong, being
@@ -179,6 +194,7 @@ func Run(ctx context.Context, suite Suite, opts Options) (*report.Report, error)
 		return r.rep, nil
 	}
 	r.results = make(map[*pickle]*result, len(r.pickles))
+	r.confirm = make(map[*pickle]bool)
 	r.progress = newProgress(opts.Progress, opts.Live, opts.ProgressEvery, r.start, r.counts)
 	defer r.progress.stop()
 
@@ -212,6 +228,8 @@ type runner struct {
 	mu        sync.Mutex
 	results   map[*pickle]*result // guarded by mu
 	retry     []*pickle           // guarded by mu: inconclusive, to run again
+	late      []*pickle           // guarded by mu: late failures to confirm
+	confirm   map[*pickle]bool    // guarded by mu: scenarios running again to confirm a late failure
 	suiteErrs []error             // guarded by mu
 	dead      *report.Problem     // guarded by mu: the target stopped working
 	revived   []report.Problem    // guarded by mu: deaths that Options.Revive undid
@@ -306,7 +324,35 @@ func (r *runner) schedule(ctx context.Context) {
 		res.res.Reason = "other clients' changes spoiled the evidence in every attempt (" + res.res.Reason + ")"
 		r.mu.Unlock()
 	}
+	r.confirmLate(ctx)
 	r.pool(ctx, fragile, 1)
+	r.confirmLate(ctx)
+}
+
+// confirmLate runs the late failures so far again, patient, with no
+// other scenario beside them: side by side where their class allows
+// (a correct but slow target has few of them, so they load it little;
+// a broken one has many, and they would fail alike one by one), the
+// isolated and fragile ones one at a time.
+func (r *runner) confirmLate(ctx context.Context) {
+	r.mu.Lock()
+	again := r.late
+	r.late = nil
+	r.mu.Unlock()
+	if len(again) == 0 {
+		return
+	}
+	r.progress.linef("running %d scenario(s) again, with longer waits and nothing else beside them: what they waited for did not arrive in time", len(again))
+	var side, alone []*pickle
+	for _, p := range again {
+		if p.class == Isolated || p.class == Fragile {
+			alone = append(alone, p)
+		} else {
+			side = append(side, p)
+		}
+	}
+	r.pool(ctx, side, r.opts.Concurrency)
+	r.pool(ctx, alone, 1)
 }
 
 // pool runs ps, conc at a time, in order.
@@ -336,7 +382,13 @@ func (r *runner) pool(ctx context.Context, ps []*pickle, conc int) {
 // runOne runs one pickle, records its result, and checks the target's
 // liveness after a failure or a fragile scenario.
 func (r *runner) runOne(ctx context.Context, p *pickle) {
-	if p.class == Isolated || r.isRetry(p) {
+	r.mu.Lock()
+	_, again := r.results[p]
+	confirming := r.confirm[p]
+	r.mu.Unlock()
+	// A confirming run has only other confirming runs beside it (their
+	// phase), and those only if neither is isolated.
+	if p.class == Isolated || again && !confirming {
 		r.exclusive.Lock()
 		defer r.exclusive.Unlock()
 	} else {
@@ -347,37 +399,43 @@ func (r *runner) runOne(ctx context.Context, p *pickle) {
 	r.mu.Lock()
 	dead := r.dead
 	if prev, ok := r.results[p]; ok {
-		res.Retried = prev.res.Retried + 1
+		res.Retried, res.Late = prev.res.Retried, prev.res.Late
+		if confirming {
+			res.Late = true
+		} else {
+			res.Retried++
+		}
 	}
 	r.mu.Unlock()
+	if confirming && dead != nil {
+		return // a dead target confirms nothing: the first run's outcome stands
+	}
+	late := false
 	switch {
 	case dead != nil:
 		res.Outcome, res.Reason = report.NotGraded, "the target had stopped working: "+dead.What
 	case ctx.Err() != nil:
 		res.Outcome, res.Reason = report.NotGraded, "the run's time ran out before this scenario"
 	default:
-		r.execute(ctx, p, &res)
+		late = r.execute(ctx, p, &res, confirming)
 	}
-	r.record(p, res)
+	r.record(p, res, late)
 	if dead == nil && ctx.Err() == nil && (p.class == Fragile || res.Outcome == report.Failed || res.Outcome == report.Warned) {
 		r.checkAlive(ctx, p, p.class == Fragile || p.class == Isolated || r.opts.Concurrency == 1)
 	}
 }
 
-func (r *runner) isRetry(p *pickle) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.results[p]
-	return ok
-}
-
 // record stores a scenario's result (replacing an earlier attempt's) and
-// queues an inconclusive one to run again.
-func (r *runner) record(p *pickle, res report.Scenario) {
+// queues an inconclusive one to run again, and a late failure to confirm.
+func (r *runner) record(p *pickle, res report.Scenario, late bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.results[p] = &result{res: res, at: time.Since(r.start)}
-	if res.Outcome == report.NotGraded && res.Retried < r.opts.Retries && strings.HasPrefix(res.Reason, inconclusivePrefix) {
+	switch {
+	case late && !r.confirm[p]:
+		r.confirm[p] = true
+		r.late = append(r.late, p)
+	case res.Outcome == report.NotGraded && res.Retried < r.opts.Retries && strings.HasPrefix(res.Reason, inconclusivePrefix):
 		r.retry = append(r.retry, p)
 	}
 }
@@ -415,6 +473,8 @@ func (r *runner) checkAlive(ctx context.Context, p *pickle, alone bool) {
 		During: p.res.Name,
 		At:     now,
 	}
+	// What p waited for in vain was the target dying, not being slow.
+	r.late = slices.DeleteFunc(r.late, func(q *pickle) bool { return q == p })
 	if r.opts.Revive != nil {
 		r.mu.Unlock()
 		rerr := r.opts.Revive(ctx)
@@ -469,7 +529,7 @@ func (r *runner) finish() {
 	}
 	r.rep.Stopped = r.dead
 	for _, d := range r.revived {
-		r.rep.Findings = append(r.rep.Findings, report.Finding{Title: "The target " + d.What, Detail: d.Hint, Failed: 1})
+		r.rep.Findings = append(r.rep.Findings, report.Finding{Title: "The target was restarted: " + d.What, Detail: d.Hint, Failed: 1})
 	}
 	r.mu.Unlock()
 	for i := range r.rep.Scenarios {
@@ -477,6 +537,22 @@ func (r *runner) finish() {
 		if s.Outcome == report.Failed && s.Level == report.Should && !r.opts.Strict {
 			s.Outcome = report.Warned
 		}
+		if s.Outcome == report.Passed {
+			s.Transcript = nil
+		}
+	}
+	var slow []string
+	for _, s := range r.rep.Scenarios {
+		if s.Late && s.Outcome == report.Passed && !slices.Contains(slow, s.RuleID) {
+			slow = append(slow, s.RuleID)
+		}
+	}
+	if len(slow) > 0 {
+		r.rep.Profile = append(r.rep.Profile, report.Fact{
+			Name:   "speed",
+			Value:  "slow among other scenarios",
+			Detail: "What some scenarios waited for did not arrive in time while others ran; alone, with longer waits, they passed. Not a failure: the server, or the machine, is slow under load. Rules: " + strings.Join(slow, ", "),
+		})
 	}
 	r.suite.Target.Finish(r.rep)
 	r.rep.Elapsed = time.Since(r.start)
@@ -493,6 +569,10 @@ type Scenario struct {
 	Transcript *peer.Transcript
 	// Attempt counts from 0; above 0, the scenario runs again, alone.
 	Attempt int
+	// Patience multiplies how long the steps wait for what should arrive:
+	// 1, or ConfirmPatience when the scenario runs again to confirm a late
+	// failure.
+	Patience int
 
 	run *State
 	ctx context.Context
@@ -514,8 +594,10 @@ func (s *Scenario) Waiting(what string, total time.Duration) (done func()) {
 	return s.run.r.progress.wait(s.Result.Name, what, total)
 }
 
-// execute runs one pickle through godog and fills res.
-func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario) {
+// execute runs one pickle through godog and fills res; it reports
+// whether the scenario failed late (see Failure.Late). A confirming run
+// is patient.
+func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario, confirming bool) (late bool) {
 	start := time.Now()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -524,8 +606,13 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario) {
 		Class:      p.class,
 		Transcript: peer.NewTranscript(start),
 		Attempt:    res.Retried,
+		Patience:   1,
 		run:        r.run,
 		ctx:        sctx,
+	}
+	if confirming {
+		s.Attempt++
+		s.Patience = ConfirmPatience
 	}
 	// godog runs the rows of an outline one after another on this
 	// goroutine; only the row p stands for is active, the others skip.
@@ -579,8 +666,10 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario) {
 	}
 	res.Elapsed = time.Since(start)
 	res.Step = stepText
-	r.judge(p, res, world, stepErr, stepType)
-	if res.Outcome != report.Passed || debugKeep {
+	late = r.judge(p, res, world, stepErr, stepType)
+	// A scenario run alone may yet fail for killing the target (see
+	// checkAlive): it keeps its transcript until finish knows.
+	if res.Outcome != report.Passed || p.class == Fragile || p.class == Isolated || r.opts.Concurrency == 1 {
 		entries, apart, dropped := s.Transcript.Entries()
 		res.Transcript, res.Apart = entries, apart
 		if dropped > 0 {
@@ -589,10 +678,12 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario) {
 	} else {
 		_, res.Apart, _ = s.Transcript.Entries()
 	}
+	return late
 }
 
-// judge turns the first failing step's error into the scenario's outcome.
-func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, stepType string) {
+// judge turns the first failing step's error into the scenario's
+// outcome, and reports whether it was a late Failure.
+func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, stepType string) (late bool) {
 	precondition := stepType == "Context"
 	switch {
 	case world == nil && err == nil:
@@ -614,16 +705,15 @@ func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, 
 			if precondition {
 				res.Outcome, res.Needs, res.Cause = report.NotGraded, f.Needs, f.Cause
 				res.Reason = fmt.Sprintf("a precondition failed: expected %s; actual: %s", f.Expected, f.Actual)
-				return
+				return f.Late
 			}
 			res.Outcome, res.Expected, res.Actual, res.Cause = report.Failed, f.Expected, f.Actual, f.Cause
-			return
+			return f.Late
 		}
 		res.Outcome, res.Reason = report.NotGraded, "the suite failed: "+err.Error()
 		r.mu.Lock()
 		r.suiteErrs = append(r.suiteErrs, &SuiteError{Scenario: p.res.Name, Err: err})
 		r.mu.Unlock()
 	}
+	return false
 }
-
-var debugKeep = true

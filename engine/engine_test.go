@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +68,22 @@ Feature: Fake
     Scenario: inconclusive at first
       Then the evidence is spoiled once
 
+  @must @rule:fake.slow
+  Rule: a late answer is confirmed alone
+    Scenario: slow among others
+      Then the answer comes only to a patient wait
+
+  @must @rule:fake.late
+  Rule: a late failure counts once confirmed
+    Scenario: late every time
+      Then nothing arrives in time
+
+  @must @rule:fake.late-precondition
+  Rule: a late precondition is confirmed too
+    Scenario: its precondition is late
+      Given nothing arrives in time
+      Then all is well
+
   @should @rule:fake.crash @fragile
   Rule: fragile
     Scenario: it crashes the target
@@ -86,6 +103,9 @@ type fakeTarget struct {
 	dead     bool     // guarded by mu
 	running  int      // guarded by mu: scenarios running now
 	isolated []int    // guarded by mu: scenarios running while an isolated one ran
+	patient  int      // guarded by mu: patient runs so far
+	patients int      // guarded by mu: patient runs running now
+	mixed    int      // guarded by mu: times a patient and an impatient run ran at once
 	finished bool
 }
 
@@ -111,6 +131,9 @@ type fakeWorld struct {
 func (w *fakeWorld) End() {
 	w.f.mu.Lock()
 	w.f.running--
+	if w.s.Patience > 1 {
+		w.f.patients--
+	}
 	w.f.mu.Unlock()
 }
 
@@ -121,11 +144,37 @@ func (f *fakeTarget) Start(sc *godog.ScenarioContext, s *Scenario) World {
 	if s.Class == Isolated {
 		f.isolated = append(f.isolated, f.running)
 	}
+	if s.Patience > 1 {
+		f.patient++
+		f.patients++
+	}
+	if f.patients > 0 && f.running > f.patients {
+		f.mixed++
+	}
 	f.mu.Unlock()
 	w := &fakeWorld{f: f, s: s}
-	sc.Step(`^all is well$`, func() error { return nil })
+	sc.Step(`^all is well$`, func() error {
+		s.Transcript.Event("suite", "all is well")
+		return nil
+	})
+	sc.Step(`^the target dies quietly$`, func() error {
+		s.Transcript.Event("suite", "the target dies")
+		f.mu.Lock()
+		f.dead = true
+		f.mu.Unlock()
+		return nil
+	})
 	sc.Step(`^the rule breaks$`, func() error {
 		return &Failure{Expected: "x", Actual: "y", Needs: "fake.pass"}
+	})
+	sc.Step(`^the answer comes only to a patient wait$`, func() error {
+		if s.Patience == ConfirmPatience {
+			return nil
+		}
+		return &Failure{Expected: "an answer", Actual: "nothing within 1s", Late: true}
+	})
+	sc.Step(`^nothing arrives in time$`, func() error {
+		return &Failure{Expected: "an answer", Actual: fmt.Sprintf("nothing within %ds", s.Patience), Needs: "fake.pass", Late: true}
 	})
 	sc.Step(`^it cannot judge$`, func() error { return NotGradedf("fake.pass", "no way") })
 	sc.Step(`^row (\d+) runs$`, func(n int) error {
@@ -147,7 +196,9 @@ func (f *fakeTarget) Start(sc *godog.ScenarioContext, s *Scenario) World {
 		f.mu.Lock()
 		f.dead = true
 		f.mu.Unlock()
-		return &Failure{Expected: "no crash", Actual: "crash"}
+		// Late, as a crash looks to a client: a dead target confirms
+		// nothing, so the failure stands.
+		return &Failure{Expected: "no crash", Actual: "crash", Late: true}
 	})
 	return w
 }
@@ -171,17 +222,20 @@ func TestOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]report.Outcome{
-		"it passes":               report.Passed,
-		"it fails":                report.Failed,
-		"it warns":                report.Warned,
-		"its precondition fails":  report.NotGraded,
-		"it cannot judge":         report.NotGraded,
-		"row 1":                   report.Passed,
-		"row 2":                   report.Passed,
-		"row 3":                   report.Passed,
-		"inconclusive at first":   report.Passed,
-		"it crashes the target":   report.Warned,
-		"it runs after the crash": report.NotGraded,
+		"it passes":                report.Passed,
+		"it fails":                 report.Failed,
+		"it warns":                 report.Warned,
+		"its precondition fails":   report.NotGraded,
+		"it cannot judge":          report.NotGraded,
+		"row 1":                    report.Passed,
+		"row 2":                    report.Passed,
+		"row 3":                    report.Passed,
+		"inconclusive at first":    report.Passed,
+		"slow among others":        report.Passed,
+		"late every time":          report.Failed,
+		"its precondition is late": report.NotGraded,
+		"it crashes the target":    report.Warned,
+		"it runs after the crash":  report.NotGraded,
 	}
 	got := outcomes(rep)
 	for name, o := range want {
@@ -206,6 +260,14 @@ func TestOutcomes(t *testing.T) {
 			if s.Retried != 1 {
 				t.Errorf("inconclusive scenario: Retried = %d, want 1", s.Retried)
 			}
+		case "slow among others", "its precondition is late":
+			if !s.Late || s.Retried != 0 {
+				t.Errorf("%s: Late %v, Retried %d; want late, not retried", s.Name, s.Late, s.Retried)
+			}
+		case "late every time":
+			if !s.Late || s.Actual != "nothing within 4s" {
+				t.Errorf("late failure: Late %v, Actual %q; want the patient run's", s.Late, s.Actual)
+			}
 		}
 	}
 	if rep.Stopped == nil || rep.Stopped.During != "it crashes the target" {
@@ -218,6 +280,12 @@ func TestOutcomes(t *testing.T) {
 		if n != 1 {
 			t.Errorf("an isolated scenario ran beside %d other(s)", n-1)
 		}
+	}
+	if f.patient != 3 || f.mixed != 0 {
+		t.Errorf("%d patient runs, %d beside other scenarios; want 3 (one per late scenario), none beside others", f.patient, f.mixed)
+	}
+	if i := slices.IndexFunc(rep.Profile, func(f report.Fact) bool { return f.Name == "speed" }); i < 0 || !strings.Contains(rep.Profile[i].Detail, "fake.slow") || strings.Contains(rep.Profile[i].Detail, "fake.late") {
+		t.Errorf("profile %+v, want a speed fact naming fake.slow alone", rep.Profile)
 	}
 	if v := rep.Verdict(); v != report.Fail {
 		t.Errorf("verdict %s, want FAIL", v)
@@ -305,6 +373,72 @@ func TestReviveGoesOn(t *testing.T) {
 	}
 	if revived != 1 || rep.Stopped != nil || len(rep.Findings) == 0 {
 		t.Errorf("revived %d times, stopped %+v, findings %+v; want one revival, no stop, a finding", revived, rep.Stopped, rep.Findings)
+	}
+}
+
+// TestLateFailureStandsWhenTargetDies: a late failure is not confirmed
+// on a target that died since; the first run's outcome stands.
+func TestLateFailureStandsWhenTargetDies(t *testing.T) {
+	const feature = `Feature: Late, then dead
+
+  @must @rule:late.fails
+  Rule: late
+    Scenario: late every time
+      Then nothing arrives in time
+
+  @must @rule:late.kills @isolated
+  Rule: kills
+    Scenario: it kills the target
+      Then the target dies
+`
+	f := &fakeTarget{}
+	suite := Suite{Name: "fake", Features: fstest.MapFS{"late.feature": {Data: []byte(feature)}}, Target: f}
+	rep, err := Run(context.Background(), suite, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(rep); got["late every time"] != report.Failed || got["it kills the target"] != report.Failed {
+		t.Errorf("outcomes %v: want both failed", got)
+	}
+	if f.patient != 0 {
+		t.Errorf("%d patient runs on a dead target, want none", f.patient)
+	}
+}
+
+// TestKilledAfterPassing: a fragile scenario whose steps passed but that
+// killed the target fails, with its transcript; passed scenarios keep
+// none.
+func TestKilledAfterPassing(t *testing.T) {
+	const feature = `Feature: Killed
+
+  @must @rule:killed.pass
+  Rule: passes
+    Scenario: it passes
+      Then all is well
+
+  @should @rule:killed.kills @fragile
+  Rule: kills
+    Scenario: it kills the target quietly
+      Given all is well
+      Then the target dies quietly
+`
+	f := &fakeTarget{}
+	suite := Suite{Name: "fake", Features: fstest.MapFS{"killed.feature": {Data: []byte(feature)}}, Target: f}
+	rep, err := Run(context.Background(), suite, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Scenarios {
+		switch s.Name {
+		case "it passes":
+			if s.Outcome != report.Passed || len(s.Transcript) != 0 {
+				t.Errorf("%s: %s with %d transcript entries; want passed with none", s.Name, s.Outcome, len(s.Transcript))
+			}
+		case "it kills the target quietly":
+			if s.Outcome != report.Warned || len(s.Transcript) == 0 {
+				t.Errorf("%s: %s with %d transcript entries; want warned with its transcript", s.Name, s.Outcome, len(s.Transcript))
+			}
+		}
 	}
 }
 

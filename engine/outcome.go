@@ -23,6 +23,11 @@ type Failure struct {
 	Cause string
 	// Err is the error behind Actual, if any (a failed write).
 	Err error
+	// Late says that what the step waited for did not arrive within its
+	// wait while the connection stayed open: a slow target looks the
+	// same, so the engine confirms the failure before it counts (see
+	// the package doc).
+	Late bool
 }
 
 // Error returns "expected ...; actual: ...".

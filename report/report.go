@@ -192,6 +192,11 @@ type Scenario struct {
 	// Retried says how many times the scenario was run again because its
 	// evidence was spoiled by something outside it.
 	Retried int `json:"retried,omitempty"`
+	// Late says the scenario first failed for want of an answer in time,
+	// among other scenarios, and so ran again alone with longer waits: the
+	// outcome is that run's. Passed and Late is a target that is slow
+	// under load.
+	Late bool `json:"late,omitempty"`
 	// Elapsed is how long the scenario took.
 	Elapsed time.Duration `json:"elapsed_ns"`
 	// Transcript is every byte the scenario's connections sent and

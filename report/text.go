@@ -158,6 +158,9 @@ func (t *textWriter) failure(s *Scenario) {
 	if s.Retried > 0 {
 		t.printf("  (run %d times: other clients' changes spoiled the evidence before)\n", s.Retried+1)
 	}
+	if s.Late {
+		t.printf("  (confirmed: it failed among other scenarios, then again when run alone with longer waits)\n")
+	}
 	if tr := TranscriptText(s, "    "); tr != "" {
 		t.printf("  Transcript (-> sent by the suite, <- received, ** events):\n%s", tr)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatspec/chatspec/engine"
 	"github.com/chatspec/chatspec/protocol"
 )
 
@@ -85,6 +86,13 @@ const (
 	DefaultFlood     = 60 * time.Second
 )
 
+// patient is how long the suite waits before it concludes something of
+// the whole run from silence (the framing, that the server answers JOIN,
+// that it relays, that it still works): as long as a confirming run
+// waits (engine.ConfirmPatience times Wait), so that a busy moment does
+// not mislead it. A server that answers ends the wait at once.
+func (c *Config) patient() time.Duration { return engine.ConfirmPatience * c.Wait }
+
 func (c *Config) fill() {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = DefaultHeartbeat
@@ -116,10 +124,11 @@ func ParseAddrs(s string) []string {
 
 // Budget estimates how long a run with cfg takes at most in practice,
 // for a caller that must fit it into a deadline: the slow rules' expiry
-// window, the flood's bound, half a wait for each scenario, and a minute
-// to spare. (A run that still overruns its context's deadline ends with a
-// report, the scenarios it did not reach not graded.)
+// window, the flood's bound, the probe's patient waits, half a wait for
+// each scenario and as much again for confirming late failures, and a
+// minute to spare. (A run that still overruns its context's deadline
+// ends with a report, the scenarios it did not reach not graded.)
 func Budget(cfg Config, scenarios int) time.Duration {
 	cfg.fill()
-	return cfg.Expiry + cfg.Wait + cfg.Flood + time.Duration(scenarios)*cfg.Wait/2 + time.Minute
+	return cfg.Expiry + cfg.Wait + cfg.Flood + 3*cfg.patient() + time.Duration(scenarios)*cfg.Wait + time.Minute
 }

@@ -104,6 +104,7 @@ func (w *world) closedWithinExpiry(alias string) error {
 	}
 	if f, ok := err.(*engine.Failure); ok {
 		f.Actual += fmt.Sprintf(". If the server's heartbeat timeout is longer than -expiry (%s), raise -expiry (and go test's -timeout)", w.cfg.Expiry)
+		f.Late = false
 	}
 	return err
 }

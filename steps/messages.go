@@ -156,6 +156,6 @@ func (w *world) hasReceivedData(alias, from string) error {
 	if err := f.send(protocol.Data(f.name, text)); err != nil {
 		return err
 	}
-	_, err = w.expectData(c, f.name, text, w.srv.preconditionWait(w.srv.prof.relay), ruleToOthers)
+	_, err = w.expectData(c, f.name, text, w.preconditionWait(w.srv.prof.relay), ruleToOthers)
 	return err
 }

@@ -138,7 +138,7 @@ func (w *world) newList(alias, subject string, added bool, timeout time.Duration
 			actual += "; then " + describeEnd(end)
 		}
 	}
-	return &engine.Failure{Expected: expected, Actual: actual}
+	return &engine.Failure{Expected: expected, Actual: actual, Late: w.late(timeout, end)}
 }
 
 // listVerdict is what newList concluded of the LISTs it saw.
@@ -240,6 +240,7 @@ func (w *world) newListWithoutExpiry(alias, subject string) error {
 	}
 	if f, ok := err.(*engine.Failure); ok {
 		f.Actual += fmt.Sprintf(". If the server's heartbeat timeout is longer than -expiry (%s), raise -expiry (and go test's -timeout)", w.cfg.Expiry)
+		f.Late = false
 	}
 	return err
 }
@@ -249,7 +250,7 @@ func (w *world) newListWithoutExpiry(alias, subject string) error {
 // rule it needs, it counts only the LIST that join caused, so that
 // whether it holds never depends on what other scenarios do.
 func (w *world) hasReceivedList(alias, x, y string) error {
-	err := w.newList(alias, y, true, w.srv.preconditionWait(w.srv.prof.listOthers))
+	err := w.newList(alias, y, true, w.preconditionWait(w.srv.prof.listOthers))
 	if f, ok := err.(*engine.Failure); ok {
 		f.Needs = ruleListOnJoin
 	}
@@ -288,7 +289,7 @@ func (w *world) listWith(alias string, with ...string) error {
 			near = append(near, m)
 		}
 	}
-	return &engine.Failure{Expected: "a LIST that names " + strings.Join(names, " and "), Actual: nothing(w.cfg.Wait, near, r.End), Needs: ruleListToJoiner}
+	return &engine.Failure{Expected: "a LIST that names " + strings.Join(names, " and "), Actual: nothing(w.cfg.Wait, near, r.End), Needs: ruleListToJoiner, Late: w.late(w.cfg.Wait, r.End)}
 }
 
 // okBeforeList checks that after the client's JOIN, J_OK came before any

@@ -122,6 +122,30 @@ func nothing(within time.Duration, near []peer.Msg, end error) string {
 	return s
 }
 
+// late says whether a failed wait of timeout is one the engine should
+// confirm before it counts (engine.Failure.Late): the connection stayed
+// open, and the wait was at least the ordinary one for an answer
+// (-wait), not the brief wait of a precondition for what the patient
+// probe did not see (see preconditionWait). The minutes-long waits for a
+// heartbeat timeout are no load spike: their callers clear Late rather
+// than pay for them twice.
+func (w *world) late(timeout time.Duration, end error) bool {
+	return end == nil && timeout >= w.cfg.Wait
+}
+
+// preconditionWait is how long a precondition waits for a behaviour the
+// probe saw (seen) or did not: a behaviour the server showed gets the
+// whole wait, one it did not show only Config.Quiet, so that a server
+// without it is not graded on the rules that need it without minutes of
+// waiting, while one whose probe was merely unlucky still shows it
+// within the quiet time.
+func (w *world) preconditionWait(seen bool) time.Duration {
+	if seen {
+		return w.cfg.Wait
+	}
+	return w.cfg.Quiet
+}
+
 // reply waits for the client's next reply to its own requests (J_OK, J_ER
 // in any shape, a frame the suite could not read, anything unexpected),
 // passing over DATA, LIST, noise and whatever other scenarios caused.
@@ -156,7 +180,7 @@ func (w *world) expectReply(c *client, want protocol.Kind, expected, needs strin
 		if len(noise) > 0 {
 			actual += "; received only lines that are no protocol message: " + seen(noise)
 		}
-		return nil, &engine.Failure{Expected: expected, Actual: actual, Needs: needs}
+		return nil, &engine.Failure{Expected: expected, Actual: actual, Needs: needs, Late: w.late(w.cfg.Wait, end)}
 	}
 	w.noteShape(*got)
 	if got.Kind != want {
@@ -208,7 +232,7 @@ func (w *world) expectData(c *client, name, text string, timeout time.Duration, 
 			near = append(near, m)
 		}
 	}
-	return nil, &engine.Failure{Expected: fmt.Sprintf("%q", want.String()), Actual: nothing(timeout, near, r.End), Needs: needs}
+	return nil, &engine.Failure{Expected: fmt.Sprintf("%q", want.String()), Actual: nothing(timeout, near, r.End), Needs: needs, Late: w.late(timeout, r.End)}
 }
 
 // expectClosed waits up to timeout for the server to close the client's
@@ -220,7 +244,7 @@ func (w *world) expectClosed(c *client, timeout time.Duration, expected string) 
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	return &engine.Failure{Expected: expected, Actual: "the connection is still open after " + timeout.String()}
+	return &engine.Failure{Expected: expected, Actual: "the connection is still open after " + timeout.String(), Late: w.late(timeout, nil)}
 }
 
 // staysOpen listens for the quiet time and fails if the server closes the

@@ -55,6 +55,7 @@ func (w *world) sendsHugeLine(alias string) error {
 		return &engine.Failure{
 			Expected: fmt.Sprintf("the server reads a %d-byte line (and discards what it cannot use)", len(b)),
 			Actual:   fmt.Sprintf("it stopped reading: the write did not complete within %s", w.cfg.Wait),
+			Late:     true,
 		}
 	}
 	return nil
@@ -76,7 +77,7 @@ func (w *world) receivesERorClose(alias string) error {
 	if len(noise) > 0 {
 		actual += "; received only " + seen(noise)
 	}
-	return &engine.Failure{Expected: "J_ER, or the connection closed", Actual: actual}
+	return &engine.Failure{Expected: "J_ER, or the connection closed", Actual: actual, Late: w.late(w.cfg.Wait, end)}
 }
 
 // opensAndCloses opens a connection, sends nothing, and closes it: what a
@@ -208,10 +209,11 @@ func (w *world) receivesFlood(alias, from string) error {
 		return nil
 	}
 	actual := fmt.Sprintf("only messages 1 to %d arrived", fc.next-1)
-	if end := c.conn.Ended(); end != nil {
+	end := c.conn.Ended()
+	if end != nil {
 		actual += "; then " + describeEnd(end)
 	}
-	return &engine.Failure{Expected: fmt.Sprintf("all %d messages from %s, in order", n, fc.from), Actual: actual}
+	return &engine.Failure{Expected: fmt.Sprintf("all %d messages from %s, in order", n, fc.from), Actual: actual, Late: end == nil}
 }
 
 func (w *world) connectionReset(alias string) error {

@@ -101,19 +101,6 @@ func (s *Server) connOptions(label string, tr *peer.Transcript) peer.Options {
 	return o
 }
 
-// preconditionWait is how long a precondition waits for a behaviour the
-// probe saw (seen) or did not: a behaviour the server showed gets the
-// whole Config.Wait, one it did not show only Config.Quiet, so that a
-// server without it is not graded on the rules that need it without
-// minutes of waiting, while one whose probe was merely unlucky still
-// shows it within the quiet time.
-func (s *Server) preconditionWait(seen bool) time.Duration {
-	if seen {
-		return s.cfg.Wait
-	}
-	return s.cfg.Quiet
-}
-
 // lockJoins takes the run's join lock and returns its release.
 func (s *Server) lockJoins() (unlock func()) {
 	s.joins.Lock()
@@ -151,7 +138,7 @@ func (s *Server) aliveAt(ctx context.Context, addr, alias string) error {
 		if r.End != nil {
 			return fmt.Errorf("it accepted a connection and closed it without answering JOIN")
 		}
-		return fmt.Errorf("it accepted a connection but answered no JOIN within %s", s.cfg.Wait)
+		return fmt.Errorf("it accepted a connection but answered no JOIN within %s", s.cfg.patient())
 	}
 	return nil
 }
@@ -168,11 +155,12 @@ func (s *Server) leave(c *peer.Conn, name string) {
 	s.reg.settle(name)
 }
 
-// answerToJoin waits for the answer to a JOIN: J_OK or J_ER, in any
-// shape.
+// answerToJoin waits for the answer to a JOIN (J_OK or J_ER, in any
+// shape) of the probe or a liveness check: patiently, since no answer
+// means the server cannot be graded, or died.
 func (s *Server) answerToJoin(ctx context.Context, c *peer.Conn) peer.Result {
 	from := 0
-	return c.Expect(ctx, s.cfg.Wait, &from, func(m peer.Msg) peer.Verdict {
+	return c.Expect(ctx, s.cfg.patient(), &from, func(m peer.Msg) peer.Verdict {
 		if m.Kind == protocol.KindOK || m.Kind == protocol.KindError {
 			return peer.Match
 		}

@@ -53,9 +53,13 @@ func randomSuffix() string {
 }
 
 func newWorld(srv *Server, es *engine.Scenario, serial int) *world {
+	// A patient run (confirming a late failure) waits longer for what
+	// should arrive; how long it listens for what should not is the same.
+	cfg := srv.cfg
+	cfg.Wait *= time.Duration(max(es.Patience, 1))
 	return &world{
 		srv:      srv,
-		cfg:      &srv.cfg,
+		cfg:      &cfg,
 		es:       es,
 		serial:   serial,
 		tr:       es.Transcript,
