@@ -55,6 +55,9 @@ func buildCommand(t testing.TB, pkg string) string {
 // fails when the verdict is not PASS.
 func TestClient(t *testing.T) {
 	f := clientFlags
+	if !f.Grading() && serverFlags.Addr != "" {
+		t.Skip("grading the server at -addr; the client suite grades a client with -client-cmd")
+	}
 	out, live := io.Writer(os.Stdout), false
 	strict := serverFlags.Strict
 	if !f.Grading() {
@@ -119,9 +122,7 @@ func TestClient(t *testing.T) {
 // TestClientNeverConnects: a client that never connects gets one
 // paragraph that says so, and no rule is graded.
 func TestClientNeverConnects(t *testing.T) {
-	if clientFlags.Grading() {
-		t.Skip("grading the client of -client-cmd; the client suite's self-test runs without it")
-	}
+	skipWhenGrading(t)
 	t.Parallel()
 	cfg := clientsteps.Config{Command: "cat >/dev/null", Start: time.Second, Wait: time.Second}
 	rep, err := GradeClient(context.Background(), cfg, engine.Options{})
@@ -205,9 +206,7 @@ func (p *person) stop() {
 // every MUST rule is graded and passes, and the rules about what the
 // client shows are left out.
 func TestClientManualMode(t *testing.T) {
-	if clientFlags.Grading() {
-		t.Skip("grading the client of -client-cmd; the client suite's self-test runs without it")
-	}
+	skipWhenGrading(t)
 	t.Parallel()
 	p := &person{t: t, bin: buildCommand(t, "github.com/chatspec/chatspec/internal/faultclient/cmd/faultclient")}
 	r, w := io.Pipe()

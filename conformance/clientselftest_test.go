@@ -69,9 +69,7 @@ func gradeClients(t *testing.T, bin string, ms []faultclient.Mutant) []gradedCli
 // exactly the rules of its Skips not graded, and passes every other rule
 // it grades; a legal variation must get PASS.
 func TestClientCatalogue(t *testing.T) {
-	if clientFlags.Grading() {
-		t.Skip("grading the client of -client-cmd; the client suite's self-test runs without it")
-	}
+	skipWhenGrading(t)
 	t.Parallel()
 	ms := faultclient.Catalogue()
 	if *clientMutants != "" {

@@ -66,6 +66,9 @@ func startReference(t testing.TB, cfg chatserver.Config) string {
 // server, and fails when the verdict is not PASS.
 func TestConformance(t *testing.T) {
 	f := &serverFlags
+	if f.Addr == "" && clientFlags.Grading() {
+		t.Skip("grading a client; -addr names a server to grade")
+	}
 	out, live := io.Writer(os.Stdout), false
 	if f.Addr == "" {
 		// The project's own test: the reference server, with timings to

@@ -25,7 +25,7 @@ func TestReportFiles(t *testing.T) {
 	t.Parallel()
 	rep, _ := grade(t, catalogued(t, "no-echo")[0], protocol.FramingLine, fastPass)
 	dir := t.TempDir()
-	f := &ServerFlags{
+	f := &RunFlags{
 		ReportJSON:  filepath.Join(dir, "r.json"),
 		ReportHTML:  filepath.Join(dir, "r.html"),
 		ReportJUnit: filepath.Join(dir, "r.xml"),

@@ -18,23 +18,11 @@ import (
 	"github.com/chatspec/chatspec/steps"
 )
 
-// ServerFlags is the command line of a server grading: the flags of
-// go test ./conformance, and of chatgrade server. Register binds them to a
-// flag set; after parsing, Suite and Options turn them into what
-// engine.Run takes.
-type ServerFlags struct {
-	Addr        string
-	Framing     string // line, utf, raw or auto
-	Join        steps.JoinMode
-	Heartbeat   time.Duration
-	Expiry      time.Duration
-	Wait        time.Duration
-	Quiet       time.Duration
-	Flood       time.Duration
+// RunFlags are the flags every grading shares, a server's or a client's:
+// how strict it is, which rules it runs, and the report files it writes.
+type RunFlags struct {
 	Strict      bool
 	Rules       string
-	Concurrency int
-	Tags        string
 	ReportJSON  string
 	ReportHTML  string
 	ReportJUnit string
@@ -42,17 +30,9 @@ type ServerFlags struct {
 	fs *flag.FlagSet
 }
 
-// Register binds the flags to fs, with their defaults.
-func (f *ServerFlags) Register(fs *flag.FlagSet) {
+// Register binds the shared flags to fs, with their defaults.
+func (f *RunFlags) Register(fs *flag.FlagSet) {
 	f.fs = fs
-	fs.StringVar(&f.Addr, "addr", "", "`host:port` of the server to grade, or several, comma-separated, for the nodes of a cluster")
-	fs.StringVar(&f.Framing, "framing", "auto", "`line` (newline-terminated), utf (Java writeUTF), raw (no delimiter: one read is one message) or auto (find out)")
-	fs.Var(&f.Join, "join", "how to join: `full` (JOIN <name>, <host>:<port>) or bare (the name alone)")
-	fs.DurationVar(&f.Heartbeat, "heartbeat", steps.DefaultHeartbeat, "every joined client sends IMAV at this interval")
-	fs.DurationVar(&f.Expiry, "expiry", steps.DefaultExpiry, "how long to wait for a silent client to be dropped (a little above the server's heartbeat timeout)")
-	fs.DurationVar(&f.Wait, "wait", steps.DefaultWait, "how long to wait for an expected message")
-	fs.DurationVar(&f.Quiet, "quiet", steps.DefaultQuiet, "how long to listen before concluding that nothing arrives")
-	fs.DurationVar(&f.Flood, "flood", steps.DefaultFlood, "the longest the flood scenario floods")
 	fs.BoolVar(&f.Strict, "strict", false, "fail the run on SHOULD-level failures too")
 	fs.StringVar(&f.Rules, "rule", "", "run only these rules: `ID[,ID...]` (e.g. presence.list-on-join)")
 	fs.StringVar(&f.ReportJSON, "report-json", "", "write the report as JSON to `FILE`")
@@ -61,10 +41,60 @@ func (f *ServerFlags) Register(fs *flag.FlagSet) {
 }
 
 // Given reports whether the named flag was set on the command line.
-func (f *ServerFlags) Given(name string) bool {
+func (f *RunFlags) Given(name string) bool {
 	given := false
-	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	if f.fs != nil {
+		f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	}
 	return given
+}
+
+// Options returns the engine's options: strictness, the rules, and every
+// flag given on the command line, for the report's settings.
+func (f *RunFlags) Options() engine.Options {
+	opts := engine.Options{Strict: f.Strict}
+	if f.Rules != "" {
+		opts.Rules = strings.Split(f.Rules, ",")
+	}
+	if f.fs != nil {
+		f.fs.VisitAll(func(fl *flag.Flag) {
+			if f.Given(fl.Name) && !strings.HasPrefix(fl.Name, "test.") {
+				opts.Settings = append(opts.Settings, report.Setting{Name: fl.Name, Value: fl.Value.String()})
+			}
+		})
+	}
+	return opts
+}
+
+// ServerFlags is the command line of a server grading: the flags of
+// go test ./conformance, and of chatgrade server. Register binds them to a
+// flag set; after parsing, Suite and Options turn them into what
+// engine.Run takes.
+type ServerFlags struct {
+	RunFlags
+	Addr        string
+	Framing     string // line, utf, raw or auto
+	Join        steps.JoinMode
+	Heartbeat   time.Duration
+	Expiry      time.Duration
+	Wait        time.Duration
+	Quiet       time.Duration
+	Flood       time.Duration
+	Concurrency int
+	Tags        string
+}
+
+// Register binds the flags to fs, with their defaults.
+func (f *ServerFlags) Register(fs *flag.FlagSet) {
+	f.RunFlags.Register(fs)
+	fs.StringVar(&f.Addr, "addr", "", "`host:port` of the server to grade, or several, comma-separated, for the nodes of a cluster")
+	fs.StringVar(&f.Framing, "framing", "auto", "`line` (newline-terminated), utf (Java writeUTF), raw (no delimiter: one read is one message) or auto (find out)")
+	fs.Var(&f.Join, "join", "how to join: `full` (JOIN <name>, <host>:<port>) or bare (the name alone)")
+	fs.DurationVar(&f.Heartbeat, "heartbeat", steps.DefaultHeartbeat, "every joined client sends IMAV at this interval")
+	fs.DurationVar(&f.Expiry, "expiry", steps.DefaultExpiry, "how long to wait for a silent client to be dropped (a little above the server's heartbeat timeout)")
+	fs.DurationVar(&f.Wait, "wait", steps.DefaultWait, "how long to wait for an expected message")
+	fs.DurationVar(&f.Quiet, "quiet", steps.DefaultQuiet, "how long to listen before concluding that nothing arrives")
+	fs.DurationVar(&f.Flood, "flood", steps.DefaultFlood, "the longest the flood scenario floods")
 }
 
 // Config returns the server target's configuration.
@@ -102,15 +132,8 @@ func (f *ServerFlags) Config() (steps.Config, error) {
 // Options returns the engine's options: selection, concurrency,
 // strictness, and the settings as given, for the report.
 func (f *ServerFlags) Options() engine.Options {
-	opts := engine.Options{Concurrency: f.Concurrency, Strict: f.Strict, Tags: f.Tags}
-	if f.Rules != "" {
-		opts.Rules = strings.Split(f.Rules, ",")
-	}
-	f.fs.VisitAll(func(fl *flag.Flag) {
-		if f.Given(fl.Name) && !strings.HasPrefix(fl.Name, "test.") {
-			opts.Settings = append(opts.Settings, report.Setting{Name: fl.Name, Value: fl.Value.String()})
-		}
-	})
+	opts := f.RunFlags.Options()
+	opts.Concurrency, opts.Tags = f.Concurrency, f.Tags
 	return opts
 }
 
@@ -137,7 +160,7 @@ func ServerSuite(cfg steps.Config) engine.Suite {
 
 // WriteReports writes rep as text to out, and to the files the flags name
 // in their formats. It reports every error, having tried every file.
-func (f *ServerFlags) WriteReports(out io.Writer, rep *report.Report) error {
+func (f *RunFlags) WriteReports(out io.Writer, rep *report.Report) error {
 	errs := []error{report.WriteText(out, rep)}
 	for _, r := range []struct {
 		path  string

@@ -204,12 +204,15 @@ func selected(t *testing.T) []faultproxy.Mutant {
 }
 
 // skipWhenGrading skips the project's own tests of the suite when -addr
-// names a server to grade: a student grading a server wants its report,
-// not the suite's self-test.
+// names a server to grade, or the client flags a client: a student
+// grading a hand-in wants its report, not the suite's self-test.
 func skipWhenGrading(t *testing.T) {
 	t.Helper()
-	if serverFlags.Addr != "" {
+	switch {
+	case serverFlags.Addr != "":
 		t.Skip("grading the server at -addr; the suite's self-tests run without -addr")
+	case clientFlags.Grading():
+		t.Skip("grading a client; the suite's self-tests run without -client-cmd, -client-profile and -client-manual")
 	}
 }
 

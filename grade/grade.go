@@ -1,9 +1,10 @@
-// Package grade runs one grading of a chat server as a command line
-// asks for it: the flags of go test ./conformance (conformance.ServerFlags
-// and godog's own -godog.* flags), a -timeout that the run keeps inside,
-// and the exit codes chatgrade gives a script. chatgrade server uses it
-// directly; chatgrade class uses it for every student, with the roster's
-// settings turned into the same flags.
+// Package grade runs one grading of a chat server, or of a client, as a
+// command line asks for it: the flags of go test ./conformance
+// (conformance.ServerFlags or conformance.ClientFlags, and godog's own
+// -godog.* flags), a -timeout that the run keeps inside, and the exit
+// codes chatgrade gives a script. chatgrade server and chatgrade client
+// use it directly; chatgrade class uses it for every student, with the
+// roster's settings turned into the same flags.
 package grade
 
 import (
@@ -60,9 +61,7 @@ type Flags struct {
 // Register binds every flag to fs, with its default.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	f.Server.Register(fs)
-	f.Godog.Concurrency = engine.DefaultConcurrency
-	godog.BindFlags("godog.", fs, &f.Godog)
-	fs.DurationVar(&f.Timeout, "timeout", DefaultTimeout, "the longest the whole run may take; a run that may need more is refused before it starts, with the -timeout it needs")
+	registerRun(fs, &f.Godog, &f.Timeout)
 }
 
 // Plan is a grading, checked and ready to run.
@@ -100,11 +99,8 @@ func (f *Flags) Plan() (Plan, error) {
 	if err := conformance.ApplyGodog(&opts, f.Godog, f.Server.Given("godog.format")); err != nil {
 		return Plan{}, usageError(err)
 	}
-	if f.Timeout <= 0 {
-		return Plan{}, usageError(fmt.Errorf("-timeout %s: must be positive", f.Timeout))
-	}
-	if err := conformance.CheckDeadline(cfg, time.Now().Add(f.Timeout)); err != nil {
-		return Plan{}, usageError(err)
+	if err := checkTimeout(f.Timeout, func(deadline time.Time) error { return conformance.CheckDeadline(cfg, deadline) }); err != nil {
+		return Plan{}, err
 	}
 	return Plan{Config: cfg, Options: opts, Timeout: f.Timeout}, nil
 }
@@ -113,7 +109,7 @@ func (f *Flags) Plan() (Plan, error) {
 // p.Timeout, so that the reports can still be written inside it; what
 // had not been graded by then is not graded, and the report says why.
 func (p Plan) Run(ctx context.Context) (*report.Report, error) {
-	ctx, cancel := context.WithTimeout(ctx, max(p.Timeout-reportMargin, p.Timeout/2))
+	ctx, cancel := runContext(ctx, p.Timeout)
 	defer cancel()
 	suite := conformance.ServerSuite(p.Config)
 	if p.Wrap != nil {

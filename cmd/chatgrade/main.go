@@ -1,13 +1,14 @@
-// Command chatgrade grades servers of the chat protocol of the networking
-// assignment (JOIN, J_OK, J_ER, DATA, IMAV, QUIT, LIST): one running
-// server, or a whole class from a roster. It carries the rules (the
-// features) inside it, so it needs no checkout and no Go.
+// Command chatgrade grades servers and clients of the chat protocol of the
+// networking assignment (JOIN, J_OK, J_ER, DATA, IMAV, QUIT, LIST): one
+// running server, one client, or a whole class of servers from a roster.
+// It carries the rules (the features) inside it, so it needs no checkout
+// and no Go.
 //
 // Usage:
 //
 //	chatgrade server HOST:PORT [flags]   grade a running server
 //	chatgrade class ROSTER [flags]       build, start and grade every student of a roster
-//	chatgrade client                     grade a client (coming)
+//	chatgrade client [flags] -- COMMAND  grade a client: the suite plays the server
 //	chatgrade help [command]             this help, or a command's
 //	chatgrade version                    print the version
 //
@@ -100,7 +101,7 @@ func run(ctx context.Context, args []string, e env) int {
 	case "class":
 		return classCommand(ctx, rest, e)
 	case "client":
-		return clientCommand(rest, e)
+		return clientCommand(ctx, rest, e)
 	case "version":
 		fmt.Fprintln(e.stdout, version())
 		return 0
@@ -109,9 +110,10 @@ func run(ctx context.Context, args []string, e env) int {
 	return grade.ExitUsage
 }
 
-const usage = `chatgrade grades servers of the chat protocol of the networking assignment
-(JOIN, J_OK, J_ER, DATA, IMAV, QUIT, LIST), rule by rule: one running server,
-or a whole class from a roster. The rules are inside the binary.
+const usage = `chatgrade grades servers and clients of the chat protocol of the networking
+assignment (JOIN, J_OK, J_ER, DATA, IMAV, QUIT, LIST), rule by rule: one
+running server, one client, or a whole class from a roster. The rules are
+inside the binary.
 
 Usage:
 
@@ -122,7 +124,8 @@ The commands are:
 	server    grade a running server:  chatgrade server HOST:PORT [flags]
 	class     build, start and grade every student of a roster:
 	          chatgrade class ROSTER [flags]
-	client    grade a client (coming: it needs the client conformance suite)
+	client    grade a client, the suite playing the server:
+	          chatgrade client [flags] -- COMMAND [ARG...]
 	version   print chatgrade's version
 
 Use "chatgrade help <command>" for more about a command.
@@ -136,7 +139,7 @@ INCOMPLETE: some MUST rules could not be graded); 3 bad usage.
 var helps = map[string]func(io.Writer){
 	"server": func(w io.Writer) { printHelp(w, serverHelp, registerServer) },
 	"class":  func(w io.Writer) { printHelp(w, classHelp, func(fs *flag.FlagSet) { (&classFlags{}).register(fs) }) },
-	"client": func(w io.Writer) { fmt.Fprint(w, clientHelp) },
+	"client": func(w io.Writer) { printHelp(w, clientHelp, registerClient) },
 	"version": func(w io.Writer) {
 		fmt.Fprint(w, "usage: chatgrade version\n\nPrints chatgrade's version, the commit it was built from and the Go version.\n")
 	},

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/chatspec/chatspec/internal/faultclient"
 	"github.com/chatspec/chatspec/internal/faultproxy"
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/reference/chatserver"
@@ -132,13 +134,59 @@ func TestUsage(t *testing.T) {
 		{[]string{"class"}, 3, "one roster file"},
 		{[]string{"class", "missing.toml"}, 3, "missing.toml"},
 		{[]string{"class", "-parallel", "-1", "r.toml"}, 3, "-parallel -1"},
-		{[]string{"client"}, 3, "coming"},
+		{[]string{"client"}, 3, "no client"},
+		{[]string{"client", "-h"}, 0, "-client-first"},
+		{[]string{"help", "client"}, 0, "-client-quit"},
+		{[]string{"client", "-client-cmd", "a", "--", "b"}, 3, "two commands"},
+		{[]string{"client", "-client-profile", "missing.toml"}, 3, "missing.toml"},
+		{[]string{"client", "-client-wait", "0s", "--", "a"}, 3, "-client-wait"},
 		{[]string{"version"}, 0, "chatgrade"},
 		{[]string{"grade"}, 3, `unknown command "grade"`},
 	} {
 		code, out, errOut := chatgrade(t, tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
 			t.Errorf("chatgrade %q: exit %d, want %d with %q\nstdout: %s\nstderr: %s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+}
+
+// TestClient grades the reference client (PASS, exit 0) and a client that
+// sends the quit word as DATA (a MUST failure, exit 1), each command given
+// after "--".
+func TestClient(t *testing.T) {
+	dir := t.TempDir()
+	build := func(pkg, name string) string {
+		bin := filepath.Join(dir, name)
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+		return bin
+	}
+	ref := build("github.com/chatspec/chatspec/cmd/chatclient", "chatclient")
+	faulty := build("github.com/chatspec/chatspec/internal/faultclient/cmd/faultclient", "faultclient")
+	code, out, errOut := chatgrade(t, "client", "-client-heartbeat", "1s", "-rule", "client-joining.join-shape,client-messages.data-shape",
+		"--", ref, "-plain", "-addr", "{addr}", "-heartbeat", "1s")
+	if code != 0 || !strings.Contains(out, "Verdict: PASS") || !strings.Contains(errOut, "grading") {
+		t.Errorf("the reference client: exit %d, want 0 with PASS and progress\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = chatgrade(t, "client", "-client-heartbeat", "1s", "-client-quit", "QUIT", "-rule", "client-quitting.quit",
+		"--", faulty, "-addr", "{addr}", "-heartbeat", "1s", "-quit", "QUIT", "-faults", faultclient.QuitAsData)
+	if code != 1 || !strings.Contains(out, "FAIL [MUST] client-quitting.quit") {
+		t.Errorf("a client that sends QUIT as DATA: exit %d, want 1 with client-quitting.quit failed\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestShellJoin(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"java", "-cp", "out", "Client", "{host}", "{port}"}, "java -cp out Client {host} {port}"},
+		{[]string{"/my dir/client", "it's"}, `'/my dir/client' 'it'\''s'`},
+		{[]string{"a;b", "$HOME", ""}, `'a;b' '$HOME' ''`},
+	} {
+		if got := shellJoin(tc.args); got != tc.want {
+			t.Errorf("shellJoin(%q) = %s, want %s", tc.args, got, tc.want)
 		}
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/chatspec/chatspec/conformance"
 	"github.com/chatspec/chatspec/grade"
+	"github.com/chatspec/chatspec/report"
 )
 
 const serverHelp = `usage: chatgrade server HOST:PORT [flags]
@@ -73,34 +75,44 @@ func serverCommand(ctx context.Context, args []string, e env) int {
 		return usageError(e, "server", err)
 	}
 	plan.Options.Progress, plan.Options.Live = e.stderr, e.errTTY
+	defer watchdog(e, "server", plan.Timeout)()
+	rep, err := plan.Run(ctx)
+	return deliver(ctx, e, "server", &g.Server.RunFlags, rep, err)
+}
 
-	// The engine keeps inside -timeout; should anything hang past it,
-	// chatgrade still ends.
-	watchdog := time.AfterFunc(plan.Timeout+watchdogGrace, func() {
-		fmt.Fprintf(e.stderr, "chatgrade server: the run did not end within -timeout %s; giving up\n", plan.Timeout)
+// watchdog ends chatgrade should a run hang past its timeout (the engine
+// keeps inside it; this is for what does not); call the returned func
+// when the run is over.
+func watchdog(e env, cmd string, timeout time.Duration) (stop func()) {
+	t := time.AfterFunc(timeout+watchdogGrace, func() {
+		fmt.Fprintf(e.stderr, "chatgrade %s: the run did not end within -timeout %s; giving up\n", cmd, timeout)
 		os.Exit(grade.ExitCannotGrade)
 	})
-	defer watchdog.Stop()
-	rep, err := plan.Run(ctx)
+	return func() { t.Stop() }
+}
+
+// deliver writes a run's report (text on standard output, coloured on a
+// terminal; the files the flags name) and returns the exit code.
+func deliver(ctx context.Context, e env, cmd string, run *conformance.RunFlags, rep *report.Report, err error) int {
 	if rep != nil {
 		var text bytes.Buffer
-		werr := g.Server.WriteReports(&text, rep)
+		werr := run.WriteReports(&text, rep)
 		out := text.String()
 		if e.outTTY && e.color {
 			out = colorReport(out)
 		}
 		fmt.Fprint(e.stdout, out)
 		if werr != nil {
-			fmt.Fprintln(e.stderr, "chatgrade server:", werr)
+			fmt.Fprintf(e.stderr, "chatgrade %s: %v\n", cmd, werr)
 			err = errors.Join(err, werr)
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(e.stderr, "chatgrade server:", err)
+		fmt.Fprintf(e.stderr, "chatgrade %s: %v\n", cmd, err)
 		return grade.ExitCannotGrade
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(e.stderr, "chatgrade server: interrupted")
+		fmt.Fprintf(e.stderr, "chatgrade %s: interrupted\n", cmd)
 	}
 	return grade.ExitCode(rep, nil)
 }
