@@ -1193,7 +1193,10 @@ func idleBlocksOthers() Fault {
 		if d != ToServer {
 			return []string{line}
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		// A real single-threaded server waits until the silent
+		// connection speaks or closes; the bound is only a safety net,
+		// above every wait of the suite, patient ones included.
+		deadline := time.Now().Add(time.Minute)
 		for time.Now().Before(deadline) {
 			silent := slices.ContainsFunc(s.Proxy().Sessions(), func(o *Session) bool { return o != s && o.FromClient() == 0 })
 			if !silent {
