@@ -303,21 +303,14 @@ func (r *runner) schedule(ctx context.Context) {
 	r.pool(ctx, ordinary, r.opts.Concurrency)
 	r.pool(ctx, isolated, 1)
 	for attempt := 0; attempt < r.opts.Retries; attempt++ {
-		r.mu.Lock()
-		again := r.retry
-		r.retry = nil
-		r.mu.Unlock()
+		again := r.take(&r.retry)
 		if len(again) == 0 {
 			break
 		}
 		r.progress.linef("running %d scenario(s) again, alone: other clients' changes spoiled their evidence", len(again))
 		r.pool(ctx, again, 1)
 	}
-	r.mu.Lock()
-	left := r.retry
-	r.retry = nil
-	r.mu.Unlock()
-	for _, p := range left {
+	for _, p := range r.take(&r.retry) {
 		r.mu.Lock()
 		res := r.results[p]
 		res.res.Outcome = report.NotGraded
@@ -329,16 +322,23 @@ func (r *runner) schedule(ctx context.Context) {
 	r.confirmLate(ctx)
 }
 
+// take empties a queue of scenarios guarded by mu, and returns what it
+// held.
+func (r *runner) take(q *[]*pickle) []*pickle {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ps := *q
+	*q = nil
+	return ps
+}
+
 // confirmLate runs the late failures so far again, patient, with no
 // other scenario beside them: side by side where their class allows
 // (a correct but slow target has few of them, so they load it little;
 // a broken one has many, and they would fail alike one by one), the
 // isolated and fragile ones one at a time.
 func (r *runner) confirmLate(ctx context.Context) {
-	r.mu.Lock()
-	again := r.late
-	r.late = nil
-	r.mu.Unlock()
+	again := r.take(&r.late)
 	if len(again) == 0 {
 		return
 	}

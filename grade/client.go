@@ -58,11 +58,10 @@ func (f *ClientFlags) Plan() (ClientPlan, error) {
 	if err != nil {
 		return ClientPlan{}, usageError(err)
 	}
-	opts := f.Run.Options()
-	if err := conformance.ApplyGodog(&opts, f.Godog, f.Run.Given("godog.format")); err != nil {
-		return ClientPlan{}, usageError(err)
-	}
-	if err := checkTimeout(f.Timeout, func(deadline time.Time) error { return conformance.CheckClientDeadline(cfg, deadline) }); err != nil {
+	opts, err := runOptions(f.Run.Options(), f.Godog, f.Run.Given("godog.format"), f.Timeout, func(deadline time.Time) error {
+		return conformance.CheckClientDeadline(cfg, deadline)
+	})
+	if err != nil {
 		return ClientPlan{}, err
 	}
 	return ClientPlan{Config: cfg, Options: opts, Timeout: f.Timeout}, nil
@@ -84,16 +83,21 @@ func registerRun(fs *flag.FlagSet, g *godog.Options, timeout *time.Duration) {
 	fs.DurationVar(timeout, "timeout", DefaultTimeout, "the longest the whole run may take; a run that may need more is refused before it starts, with the -timeout it needs")
 }
 
-// checkTimeout checks -timeout: positive, and enough for the run (check
-// says, given the deadline it would have).
-func checkTimeout(timeout time.Duration, check func(deadline time.Time) error) error {
+// runOptions completes a plan's engine options with godog's (selection,
+// concurrency, step-by-step output) and checks -timeout: positive, and
+// enough for the run (check says, given the deadline it would have).
+// Every error wraps ErrUsage.
+func runOptions(opts engine.Options, g godog.Options, formatGiven bool, timeout time.Duration, check func(deadline time.Time) error) (engine.Options, error) {
+	if err := conformance.ApplyGodog(&opts, g, formatGiven); err != nil {
+		return opts, usageError(err)
+	}
 	if timeout <= 0 {
-		return usageError(fmt.Errorf("-timeout %s: must be positive", timeout))
+		return opts, usageError(fmt.Errorf("-timeout %s: must be positive", timeout))
 	}
 	if err := check(time.Now().Add(timeout)); err != nil {
-		return usageError(err)
+		return opts, usageError(err)
 	}
-	return nil
+	return opts, nil
 }
 
 // runContext is the engine's context for a run bounded by timeout: it

@@ -95,11 +95,10 @@ func (f *Flags) Plan() (Plan, error) {
 	if err != nil {
 		return Plan{}, usageError(err)
 	}
-	opts := f.Server.Options()
-	if err := conformance.ApplyGodog(&opts, f.Godog, f.Server.Given("godog.format")); err != nil {
-		return Plan{}, usageError(err)
-	}
-	if err := checkTimeout(f.Timeout, func(deadline time.Time) error { return conformance.CheckDeadline(cfg, deadline) }); err != nil {
+	opts, err := runOptions(f.Server.Options(), f.Godog, f.Server.Given("godog.format"), f.Timeout, func(deadline time.Time) error {
+		return conformance.CheckDeadline(cfg, deadline)
+	})
+	if err != nil {
 		return Plan{}, err
 	}
 	return Plan{Config: cfg, Options: opts, Timeout: f.Timeout}, nil

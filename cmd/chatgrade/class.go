@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -68,17 +67,10 @@ func (f *classFlags) register(fs *flag.FlagSet) {
 
 // classCommand grades a class.
 func classCommand(ctx context.Context, args []string, e env) int {
-	if wantsHelp(args) {
-		helps["class"](e.stdout)
-		return 0
-	}
-	fs := flag.NewFlagSet("chatgrade class", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var f classFlags
-	f.register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return usageError(e, "class", err)
+	pos, code, done := parseCommand("class", args, e, f.register)
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
 		return usageError(e, "class", errors.New("give one roster file: chatgrade class ROSTER"))

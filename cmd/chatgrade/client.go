@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 
@@ -43,17 +42,10 @@ func registerClient(fs *flag.FlagSet) { (&grade.ClientFlags{}).Register(fs) }
 
 // clientCommand grades one client.
 func clientCommand(ctx context.Context, args []string, e env) int {
-	if wantsHelp(args) {
-		helps["client"](e.stdout)
-		return 0
-	}
-	fs := flag.NewFlagSet("chatgrade client", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var g grade.ClientFlags
-	g.Register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return usageError(e, "client", err)
+	pos, code, done := parseCommand("client", args, e, g.Register)
+	if done {
+		return code
 	}
 	if len(pos) > 0 {
 		if g.Client.Cmd != "" {

@@ -189,6 +189,25 @@ func wantsHelp(args []string) bool {
 	return slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" })
 }
 
+// parseCommand shows the help of cmd if args ask for it, or parses them:
+// the flags register binds, and the positional arguments it returns.
+// done says the command is over (help shown, or a usage error written),
+// with the exit code.
+func parseCommand(cmd string, args []string, e env, register func(*flag.FlagSet)) (pos []string, code int, done bool) {
+	if wantsHelp(args) {
+		helps[cmd](e.stdout)
+		return nil, 0, true
+	}
+	fs := flag.NewFlagSet("chatgrade "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, usageError(e, cmd, err), true
+	}
+	return pos, 0, false
+}
+
 // parseArgs parses flags and positional arguments in any order ("HOST:PORT
 // -strict" and "-strict HOST:PORT"); after "--" every argument is
 // positional.

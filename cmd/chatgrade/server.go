@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -48,17 +47,10 @@ const watchdogGrace = 10 * time.Second
 
 // serverCommand grades one server.
 func serverCommand(ctx context.Context, args []string, e env) int {
-	if wantsHelp(args) {
-		helps["server"](e.stdout)
-		return 0
-	}
-	fs := flag.NewFlagSet("chatgrade server", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var g grade.Flags
-	g.Register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return usageError(e, "server", err)
+	pos, code, done := parseCommand("server", args, e, g.Register)
+	if done {
+		return code
 	}
 	switch {
 	case len(pos) > 1:
