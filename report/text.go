@@ -159,7 +159,7 @@ func (t *textWriter) failure(s *Scenario) {
 		t.printf("  (run %d times: other clients' changes spoiled the evidence before)\n", s.Retried+1)
 	}
 	if s.Late {
-		t.printf("  (confirmed: it failed among other scenarios, then again when run alone with longer waits)\n")
+		t.printf("  (confirmed: it failed among other scenarios, then again when run alone with longer waits; a target that is only slow passes with a longer -wait, or -client-wait for a client)\n")
 	}
 	if tr := TranscriptText(s, "    "); tr != "" {
 		t.printf("  Transcript (-> sent by the suite, <- received, ** events):\n%s", tr)
