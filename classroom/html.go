@@ -33,7 +33,7 @@ var classTemplate = template.Must(template.New("class.tmpl").Funcs(template.Func
 }).ParseFS(assets, "class.tmpl"))
 
 var (
-	classCSS = template.CSS(mustRead("class.css"))
+	classCSS = template.CSS(report.Palette() + mustRead("class.css")) // the report's colours, so that the pages look alike
 	classJS  = template.JS(mustRead("class.js"))
 )
 

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-//go:embed html.tmpl html.css
+//go:embed html.tmpl html.css palette.css
 var htmlAssets embed.FS
 
 // htmlTemplate is the page, parsed once; html/template escapes every value
@@ -36,8 +36,17 @@ func entryHTML(e *Entry) template.HTML {
 	return template.HTML(quotedHTML.Replace(QuoteBytes(e.Data, e.Size)))
 }
 
+// Palette is the colours of every page the project writes (this report,
+// chatgrade's class report): CSS custom properties (--pass, --fail,
+// --warn, --ng, their backgrounds, text and lines), light and dark, for
+// a page's style sheet to begin with so that the pages look alike.
+func Palette() string { return palette }
+
+// palette is read once, and only read after.
+var palette = mustRead(htmlAssets, "palette.css")
+
 // htmlCSS is the page's style sheet, inlined into every page.
-var htmlCSS = template.CSS(mustRead(htmlAssets, "html.css"))
+var htmlCSS = template.CSS(palette + mustRead(htmlAssets, "html.css"))
 
 func mustRead(fs embed.FS, name string) string {
 	b, err := fs.ReadFile(name)

@@ -132,14 +132,7 @@ func (r *room) Join(m *chatroom.Member, now time.Time) error {
 	down := n.down
 	n.mu.Unlock()
 
-	timer := time.NewTimer(n.cfg.RequestTimeout)
-	defer timer.Stop()
-	select {
-	case <-applied:
-	case <-down:
-	case <-timer.C:
-	case <-n.ctx.Done():
-	}
+	n.awaitApplied(applied, down)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if l.state == localJoined {
@@ -235,16 +228,23 @@ func (r *room) Leave(m *chatroom.Member) bool {
 	down := n.down
 	n.mu.Unlock()
 	if applied != nil {
-		timer := time.NewTimer(n.cfg.RequestTimeout)
-		defer timer.Stop()
-		select {
-		case <-applied:
-		case <-down:
-		case <-timer.C:
-		case <-n.ctx.Done():
-		}
+		n.awaitApplied(applied, down)
 	}
 	return true
+}
+
+// awaitApplied waits, without n.mu, until this node has applied an event
+// (applied closes), the node stops being available (down closes), a
+// request's time runs out or the node stops.
+func (n *Node) awaitApplied(applied, down <-chan struct{}) {
+	timer := time.NewTimer(n.cfg.RequestTimeout)
+	defer timer.Stop()
+	select {
+	case <-applied:
+	case <-down:
+	case <-timer.C:
+	case <-n.ctx.Done():
+	}
 }
 
 // Say publishes m's DATA; this node, like every other, queues the frames
