@@ -164,13 +164,8 @@ func (f *ClientFlags) Config() (clientsteps.Config, error) {
 			cfg.Profile.First = p.First
 		}
 	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"client-heartbeat", cfg.Heartbeat}, {"client-wait", cfg.Wait}, {"client-quiet", cfg.Quiet}, {"client-start", cfg.Start}, {"client-step", cfg.Step}} {
-		if d.v <= 0 {
-			return cfg, fmt.Errorf("-%s %s: must be positive", d.name, d.v)
-		}
+	if err := checkPositive(durationFlag{"client-heartbeat", cfg.Heartbeat}, durationFlag{"client-wait", cfg.Wait}, durationFlag{"client-quiet", cfg.Quiet}, durationFlag{"client-start", cfg.Start}, durationFlag{"client-step", cfg.Step}); err != nil {
+		return cfg, err
 	}
 	if err := cfg.Check(); err != nil {
 		return cfg, fmt.Errorf("conformance: %w", err)

@@ -118,15 +118,23 @@ func (f *ServerFlags) Config() (steps.Config, error) {
 			return cfg, fmt.Errorf("-framing: %w (or raw, or auto)", err)
 		}
 	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"heartbeat", f.Heartbeat}, {"expiry", f.Expiry}, {"wait", f.Wait}, {"quiet", f.Quiet}, {"flood", f.Flood}} {
-		if d.v <= 0 {
-			return cfg, fmt.Errorf("-%s %s: must be positive", d.name, d.v)
+	return cfg, checkPositive(durationFlag{"heartbeat", f.Heartbeat}, durationFlag{"expiry", f.Expiry}, durationFlag{"wait", f.Wait}, durationFlag{"quiet", f.Quiet}, durationFlag{"flood", f.Flood})
+}
+
+// durationFlag is a duration flag's name and value, for checkPositive.
+type durationFlag struct {
+	flag string
+	v    time.Duration
+}
+
+// checkPositive says which of the flags, if any, is not positive.
+func checkPositive(ts ...durationFlag) error {
+	for _, t := range ts {
+		if t.v <= 0 {
+			return fmt.Errorf("-%s %s: must be positive", t.flag, t.v)
 		}
 	}
-	return cfg, nil
+	return nil
 }
 
 // Options returns the engine's options: selection, concurrency,
