@@ -95,13 +95,16 @@ func (w *world) stillWorks(text string) error {
 }
 
 // noStackTrace checks that the client printed no stack trace since the
-// server's last event.
+// server's last event. It first lets the output settle: standard error is
+// a pipe of its own, so a trace printed before what the suite last saw
+// on standard output may still be on its way.
 func (w *world) noStackTrace() error {
 	if w.cfg.Manual {
 		// What a GUI client shows is not seen; that it still works was.
 		w.tr.Event("suite", "manual mode: the suite cannot see whether the client showed a stack trace")
 		return nil
 	}
+	w.settle()
 	stdout, stderr, _ := w.printedSince(w.eventMark)
 	trace := traceIn(stderr)
 	if trace == "" {
