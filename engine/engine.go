@@ -17,7 +17,8 @@
 // at once; then the @isolated ones one at a time with nothing else
 // running; then the scenarios to retry, alone; then the late failures
 // to confirm (below), alone; then the @fragile ones, one at a time, each
-// followed by a liveness check, and their own late failures to confirm.
+// followed by a liveness check, and their own retries and late failures
+// to confirm.
 //
 // # Outcomes
 //
@@ -302,24 +303,25 @@ func (r *runner) schedule(ctx context.Context) {
 	r.pool(ctx, slow, r.opts.Concurrency)
 	r.pool(ctx, ordinary, r.opts.Concurrency)
 	r.pool(ctx, isolated, 1)
-	for attempt := 0; attempt < r.opts.Retries; attempt++ {
+	r.retryInconclusive(ctx)
+	r.confirmLate(ctx)
+	r.pool(ctx, fragile, 1)
+	r.retryInconclusive(ctx)
+	r.confirmLate(ctx)
+}
+
+// retryInconclusive runs the inconclusive scenarios again, alone, until
+// none is left to retry: record queues one only while it has attempts
+// left (Options.Retries).
+func (r *runner) retryInconclusive(ctx context.Context) {
+	for {
 		again := r.take(&r.retry)
 		if len(again) == 0 {
-			break
+			return
 		}
 		r.progress.linef("running %d scenario(s) again, alone: other clients' changes spoiled their evidence", len(again))
 		r.pool(ctx, again, 1)
 	}
-	for _, p := range r.take(&r.retry) {
-		r.mu.Lock()
-		res := r.results[p]
-		res.res.Outcome = report.NotGraded
-		res.res.Reason = "other clients' changes spoiled the evidence in every attempt (" + res.res.Reason + ")"
-		r.mu.Unlock()
-	}
-	r.confirmLate(ctx)
-	r.pool(ctx, fragile, 1)
-	r.confirmLate(ctx)
 }
 
 // take empties a queue of scenarios guarded by mu, and returns what it
@@ -410,38 +412,47 @@ func (r *runner) runOne(ctx context.Context, p *pickle) {
 	if confirming && dead != nil {
 		return // a dead target confirms nothing: the first run's outcome stands
 	}
-	late := false
+	next := final
 	switch {
 	case dead != nil:
 		res.Outcome, res.Reason = report.NotGraded, "the target had stopped working: "+dead.What
 	case ctx.Err() != nil:
 		res.Outcome, res.Reason = report.NotGraded, "the run's time ran out before this scenario"
 	default:
-		late = r.execute(ctx, p, &res, confirming)
+		next = r.execute(ctx, p, &res, confirming)
 	}
-	r.record(p, res, late)
+	r.record(p, res, next)
 	if dead == nil && ctx.Err() == nil && (p.class == Fragile || res.Outcome == report.Failed || res.Outcome == report.Warned) {
 		r.checkAlive(ctx, p, p.class == Fragile || p.class == Isolated || r.opts.Concurrency == 1)
 	}
 }
 
+// next says what a scenario's run leaves to do.
+type next int
+
+const (
+	final        next = iota // the outcome stands
+	late                     // a late Failure: confirm it (see confirmLate)
+	inconclusive             // an Inconclusive: run it again, alone, while attempts are left
+)
+
 // record stores a scenario's result (replacing an earlier attempt's) and
 // queues an inconclusive one to run again, and a late failure to confirm.
-func (r *runner) record(p *pickle, res report.Scenario, late bool) {
+// An inconclusive scenario with no attempt left is not graded.
+func (r *runner) record(p *pickle, res report.Scenario, n next) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.results[p] = &result{res: res, at: time.Since(r.start)}
 	switch {
-	case late && !r.confirm[p]:
+	case n == late && !r.confirm[p]:
 		r.confirm[p] = true
 		r.late = append(r.late, p)
-	case res.Outcome == report.NotGraded && res.Retried < r.opts.Retries && strings.HasPrefix(res.Reason, inconclusivePrefix):
+	case n == inconclusive && res.Retried < r.opts.Retries:
 		r.retry = append(r.retry, p)
+	case n == inconclusive:
+		res.Reason = "other clients' changes spoiled the evidence in every attempt (" + res.Reason + ")"
 	}
+	r.results[p] = &result{res: res, at: time.Since(r.start)}
 }
-
-// inconclusivePrefix marks the Reason of a scenario to run again.
-const inconclusivePrefix = "inconclusive: "
 
 // checkAlive asks the target whether it still works, after p. A dead
 // target stops the run: whatever failed since it was last seen working is
@@ -594,10 +605,9 @@ func (s *Scenario) Waiting(what string, total time.Duration) (done func()) {
 	return s.run.r.progress.wait(s.Result.Name, what, total)
 }
 
-// execute runs one pickle through godog and fills res; it reports
-// whether the scenario failed late (see Failure.Late). A confirming run
-// is patient.
-func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario, confirming bool) (late bool) {
+// execute runs one pickle through godog and fills res; it reports what
+// the outcome leaves to do (see judge). A confirming run is patient.
+func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario, confirming bool) next {
 	start := time.Now()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -666,7 +676,7 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario, c
 	}
 	res.Elapsed = time.Since(start)
 	res.Step = stepText
-	late = r.judge(p, res, world, stepErr, stepType)
+	n := r.judge(p, res, world, stepErr, stepType)
 	// A scenario run alone may yet fail for killing the target (see
 	// checkAlive): it keeps its transcript until finish knows.
 	if res.Outcome != report.Passed || p.class == Fragile || p.class == Isolated || r.opts.Concurrency == 1 {
@@ -678,12 +688,13 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario, c
 	} else {
 		_, res.Apart, _ = s.Transcript.Entries()
 	}
-	return late
+	return n
 }
 
 // judge turns the first failing step's error into the scenario's
-// outcome, and reports whether it was a late Failure.
-func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, stepType string) (late bool) {
+// outcome, and reports what it leaves to do: a late Failure to confirm,
+// an Inconclusive to run again.
+func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, stepType string) next {
 	precondition := stepType == "Context"
 	switch {
 	case world == nil && err == nil:
@@ -694,26 +705,34 @@ func (r *runner) judge(p *pickle, res *report.Scenario, world World, err error, 
 		res.Outcome, res.Reason = report.NotGraded, "the run's time ran out during this scenario"
 	default:
 		if inc, ok := asInconclusive(err); ok {
-			res.Outcome, res.Reason = report.NotGraded, inconclusivePrefix+inc.Reason
-			return
+			res.Outcome, res.Reason = report.NotGraded, inc.Reason
+			return inconclusive
 		}
 		if ng, ok := asNotGraded(err); ok {
 			res.Outcome, res.Reason, res.Needs, res.Cause = report.NotGraded, ng.Reason, ng.Needs, ng.Cause
-			return
+			return final
 		}
 		if f, ok := asFailure(err); ok {
 			if precondition {
 				res.Outcome, res.Needs, res.Cause = report.NotGraded, f.Needs, f.Cause
 				res.Reason = fmt.Sprintf("a precondition failed: expected %s; actual: %s", f.Expected, f.Actual)
-				return f.Late
+				return lateIf(f.Late)
 			}
 			res.Outcome, res.Expected, res.Actual, res.Cause = report.Failed, f.Expected, f.Actual, f.Cause
-			return f.Late
+			return lateIf(f.Late)
 		}
 		res.Outcome, res.Reason = report.NotGraded, "the suite failed: "+err.Error()
 		r.mu.Lock()
 		r.suiteErrs = append(r.suiteErrs, &SuiteError{Scenario: p.res.Name, Err: err})
 		r.mu.Unlock()
 	}
-	return false
+	return final
+}
+
+// lateIf is late for a late Failure, final otherwise.
+func lateIf(isLate bool) next {
+	if isLate {
+		return late
+	}
+	return final
 }

@@ -192,6 +192,7 @@ func (f *fakeTarget) Start(sc *godog.ScenarioContext, s *Scenario) World {
 		}
 		return nil
 	})
+	sc.Step(`^the evidence is spoiled every time$`, func() error { return &Inconclusive{Reason: "a foreign change"} })
 	sc.Step(`^the target dies$`, func() error {
 		f.mu.Lock()
 		f.dead = true
@@ -289,6 +290,47 @@ func TestOutcomes(t *testing.T) {
 	}
 	if v := rep.Verdict(); v != report.Fail {
 		t.Errorf("verdict %s, want FAIL", v)
+	}
+}
+
+// TestInconclusiveRetries: an inconclusive scenario runs again while it
+// has attempts left, a fragile one too (its phase comes after the
+// others' retries), and one spoiled in every attempt is not graded, and
+// says so.
+func TestInconclusiveRetries(t *testing.T) {
+	const feature = `Feature: Retries
+  @must @rule:retry.every-time
+  Rule: spoiled every time
+    Scenario: spoiled every time
+      Then the evidence is spoiled every time
+
+  @must @rule:retry.fragile @fragile
+  Rule: fragile, spoiled once
+    Scenario: fragile, spoiled once
+      Then the evidence is spoiled once
+`
+	f := &fakeTarget{}
+	suite := Suite{Name: "fake", Features: fstest.MapFS{"retry.feature": {Data: []byte(feature)}}, Target: f}
+	rep, err := Run(context.Background(), suite, Options{Concurrency: 4, Retries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Scenarios {
+		switch s.Name {
+		case "spoiled every time":
+			if s.Outcome != report.NotGraded || s.Retried != 2 || s.Reason != "other clients' changes spoiled the evidence in every attempt (a foreign change)" {
+				t.Errorf("%s: %s after %d retries, reason %q; want not graded after 2, saying the evidence was spoiled in every attempt", s.Name, s.Outcome, s.Retried, s.Reason)
+			}
+		case "fragile, spoiled once":
+			if s.Outcome != report.Passed || s.Retried != 1 {
+				t.Errorf("%s: %s after %d retries, reason %q; want passed after 1", s.Name, s.Outcome, s.Retried, s.Reason)
+			}
+		default:
+			t.Errorf("unexpected scenario %q", s.Name)
+		}
+	}
+	if n := strings.Count(strings.Join(f.ran, "\n"), "spoiled every time"); n != 3 {
+		t.Errorf("the scenario spoiled every time ran %d times, want 3 (once, then 2 retries)", n)
 	}
 }
 
