@@ -195,8 +195,21 @@ type file struct {
 }
 
 // ErrRoster marks an error in the roster as a whole (its syntax, a key
-// of [defaults] or of the top level): nothing can be graded.
+// of [defaults] or of the top level): nothing can be graded. Such an error
+// is one for errors.Is, and its text is the problem's alone.
 var ErrRoster = errors.New("roster")
+
+// rosterErr is an error in the roster as a whole: errors.Is(e, ErrRoster).
+type rosterErr struct{ err error }
+
+func (e rosterErr) Error() string        { return e.err.Error() }
+func (e rosterErr) Unwrap() error        { return e.err }
+func (e rosterErr) Is(target error) bool { return target == ErrRoster }
+
+// rosterError formats an error in the roster as a whole.
+func rosterError(format string, args ...any) error {
+	return rosterErr{fmt.Errorf(format, args...)}
+}
 
 // LoadRoster reads and resolves the roster file at path. An error in the
 // file as a whole (syntax, [defaults], the top level) is an error wrapping
@@ -204,11 +217,11 @@ var ErrRoster = errors.New("roster")
 func LoadRoster(path string) (*Roster, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRoster, err)
+		return nil, rosterError("%w", err)
 	}
 	b, err := os.ReadFile(abs)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRoster, err)
+		return nil, rosterError("%w", err)
 	}
 	r, err := ParseRoster(string(b), filepath.Dir(abs))
 	if err != nil {
@@ -226,13 +239,13 @@ func ParseRoster(text, dir string) (*Roster, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w: %s", ErrRoster, pe.ErrorWithPosition())
+			return nil, rosterError("%s", pe.ErrorWithPosition())
 		}
-		return nil, fmt.Errorf("%w: %w", ErrRoster, err)
+		return nil, rosterError("%w", err)
 	}
 	var defaults entry
 	if err := md.PrimitiveDecode(f.Defaults, &defaults); err != nil {
-		return nil, fmt.Errorf("%w: [defaults]: %w", ErrRoster, err)
+		return nil, rosterError("[defaults]: %w", err)
 	}
 	var bad []string
 	for _, k := range md.Undecoded() {
@@ -251,10 +264,10 @@ func ParseRoster(text, dir string) (*Roster, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrRoster, strings.Join(bad, "; "))
+		return nil, rosterError("%s", strings.Join(bad, "; "))
 	}
 	if len(f.Student) == 0 {
-		return nil, fmt.Errorf("%w: no students: add a [[student]] table for each", ErrRoster)
+		return nil, rosterError("no students: add a [[student]] table for each")
 	}
 	r := &Roster{Title: f.Title}
 	names := make(map[string]int)

@@ -109,7 +109,7 @@ func gradeStudent(ctx context.Context, j job, progress io.Writer) *Result {
 	}
 	plan, err := g.Plan()
 	if err != nil {
-		res.Problem = &Problem{Stage: "time", What: strings.TrimPrefix(err.Error(), grade.ErrUsage.Error()+": "),
+		res.Problem = &Problem{Stage: "time", What: err.Error(),
 			Hint: "Raise time_limit in the roster, or shorten build_timeout."}
 		return res
 	}

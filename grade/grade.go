@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -78,11 +77,19 @@ type Plan struct {
 	Wrap func(engine.Target) engine.Target
 }
 
-// ErrUsage marks an error in the command line: ExitUsage.
+// ErrUsage marks an error in the command line: ExitUsage. Such an error
+// is one for errors.Is, and its text is the problem's alone.
 var ErrUsage = errors.New("usage")
 
-// usageError wraps err as an ErrUsage.
-func usageError(err error) error { return fmt.Errorf("%w: %w", ErrUsage, err) }
+// usageErr is an error in the command line: errors.Is(e, ErrUsage).
+type usageErr struct{ err error }
+
+func (e usageErr) Error() string        { return e.err.Error() }
+func (e usageErr) Unwrap() error        { return e.err }
+func (e usageErr) Is(target error) bool { return target == ErrUsage }
+
+// usageError marks err as an ErrUsage.
+func usageError(err error) error { return usageErr{err} }
 
 // Plan checks the parsed flags: the server's address, the timings, and
 // that -timeout leaves the run the time it may need (the error then names

@@ -80,7 +80,7 @@ func classCommand(ctx context.Context, args []string, e env) int {
 	}
 	roster, err := classroom.LoadRoster(pos[0])
 	if err != nil {
-		fmt.Fprintf(e.stderr, "chatgrade class: %s\n", strings.TrimPrefix(err.Error(), classroom.ErrRoster.Error()+": "))
+		fmt.Fprintf(e.stderr, "chatgrade class: %s\n", err)
 		return grade.ExitUsage
 	}
 	if f.only != "" {

@@ -231,9 +231,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // usageError writes a usage error and returns ExitUsage.
 func usageError(e env, cmd string, err error) int {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, grade.ErrUsage.Error()+": ")
-	fmt.Fprintf(e.stderr, "chatgrade %s: %s\nRun 'chatgrade help %s' for usage.\n", cmd, msg, cmd)
+	fmt.Fprintf(e.stderr, "chatgrade %s: %s\nRun 'chatgrade help %s' for usage.\n", cmd, err, cmd)
 	return grade.ExitUsage
 }
 

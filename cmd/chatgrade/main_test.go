@@ -198,8 +198,8 @@ func TestClassBadRoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := chatgrade(t, "class", roster, "-out", filepath.Join(dir, "out"))
-	if code != 3 || !strings.Contains(errOut, `unknown key "prot" (did you mean "port"?)`) {
-		t.Errorf("exit %d, want 3 naming the key: %s", code, errOut)
+	if want := "chatgrade class: " + roster + `: [defaults]: unknown key "prot" (did you mean "port"?)`; code != 3 || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, want 3 with %s: %s", code, want, errOut)
 	}
 	if err := os.WriteFile(roster, []byte("[[student]]\nname = \"a\"\naddr = \"h:1\"\n"), 0o644); err != nil {
 		t.Fatal(err)
