@@ -415,7 +415,7 @@ func (r *runner) runOne(ctx context.Context, p *pickle) {
 	next := final
 	switch {
 	case dead != nil:
-		res.Outcome, res.Reason = report.NotGraded, "the target had stopped working: "+dead.What
+		res.Outcome, res.Reason, res.Cause = report.NotGraded, "the target had stopped working: "+dead.What, CauseStopped
 	case ctx.Err() != nil:
 		res.Outcome, res.Reason = report.NotGraded, "the run's time ran out before this scenario"
 	default:
@@ -514,7 +514,7 @@ func (r *runner) checkAlive(ctx context.Context, p *pickle, alone bool) {
 			res.res.Actual = "it stopped answering right after it: " + err.Error()
 			res.res.Step = "(the check after the scenario)"
 		case q != p && (res.res.Outcome == report.Failed || res.res.Outcome == report.Warned) && res.at > r.aliveAt:
-			res.res.Outcome, res.res.Reason = report.NotGraded, "the target stopped working while it ran"
+			res.res.Outcome, res.res.Reason, res.res.Cause = report.NotGraded, "the target stopped working while it ran", CauseStopped
 			res.res.Needs = ""
 		}
 	}

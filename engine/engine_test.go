@@ -265,6 +265,10 @@ func TestOutcomes(t *testing.T) {
 			if !s.Late || s.Retried != 0 {
 				t.Errorf("%s: Late %v, Retried %d; want late, not retried", s.Name, s.Late, s.Retried)
 			}
+		case "it runs after the crash":
+			if s.Cause != CauseStopped {
+				t.Errorf("%s: cause %q, want %q: the target had stopped", s.Name, s.Cause, CauseStopped)
+			}
 		case "late every time":
 			if !s.Late || s.Actual != "nothing within 4s" {
 				t.Errorf("late failure: Late %v, Actual %q; want the patient run's", s.Late, s.Actual)

@@ -51,6 +51,10 @@ type NotGraded struct {
 // Error returns "not graded: reason".
 func (n *NotGraded) Error() string { return "not graded: " + n.Reason }
 
+// CauseStopped is the Cause of a scenario not graded because the target
+// stopped working while or before it ran (see Report.Stopped).
+const CauseStopped = "target-stopped"
+
 // Inconclusive is the error of a step whose evidence something outside
 // the scenario spoiled: a change another scenario caused merged into the
 // broadcast this one waits for. The engine runs the scenario again,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatspec/chatspec/engine"
 	"github.com/chatspec/chatspec/protocol"
 	"github.com/chatspec/chatspec/report"
 )
@@ -101,7 +102,7 @@ func findings(rep *report.Report) []report.Finding {
 	if st := rep.Stopped; st != nil {
 		n := 0
 		for _, s := range rep.Scenarios {
-			if s.Outcome == report.NotGraded && strings.HasPrefix(s.Reason, "the target") {
+			if s.Outcome == report.NotGraded && s.Cause == engine.CauseStopped {
 				n++
 			}
 		}
@@ -136,7 +137,7 @@ func findings(rep *report.Report) []report.Finding {
 	for _, s := range rep.Scenarios {
 		switch {
 		case s.Outcome == report.Passed, explained[s.RuleID]:
-		case s.Outcome == report.NotGraded && strings.HasPrefix(s.Reason, "the target"):
+		case s.Outcome == report.NotGraded && s.Cause == engine.CauseStopped:
 			// counted with the stop
 		case s.Outcome == report.NotGraded && s.Cause != "":
 			title, detail := causeText(s.Cause, s.Reason)
