@@ -686,7 +686,7 @@ func (r *runner) execute(ctx context.Context, p *pickle, res *report.Scenario, c
 			res.Transcript = append(res.Transcript, report.Entry{At: res.Elapsed, Conn: "suite", Dir: report.Event, Note: fmt.Sprintf("%d more entries were not kept", dropped)})
 		}
 	} else {
-		_, res.Apart, _ = s.Transcript.Entries()
+		res.Apart = s.Transcript.Apart()
 	}
 	return n
 }

@@ -221,7 +221,7 @@ func (c *Conn) read() {
 			idx := tr.add(report.Entry{At: at, Conn: c.label, Dir: report.Received, Note: err.Error()})
 			msgs = []Msg{{At: at, ReadErr: err, Entry: idx}}
 		} else {
-			idx := tr.bytes(c.label, report.Received, r.Bytes(), false)
+			idx := tr.bytes(at, c.label, report.Received, r.Bytes(), false)
 			recognize := protocol.Recognize
 			if c.opts.Framing == protocol.FramingRaw {
 				recognize = protocol.RecognizeRaw
@@ -307,7 +307,7 @@ func (c *Conn) write(b []byte, record, beat bool) error {
 		}
 	}
 	if record {
-		c.opts.Transcript.bytes(c.label, report.Sent, b, beat)
+		c.opts.Transcript.bytes(c.opts.Transcript.Since(), c.label, report.Sent, b, beat)
 	}
 	if err := c.conn.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout)); err != nil {
 		return &WriteError{Label: c.label, Err: err}

@@ -258,23 +258,26 @@ func TestRawGap(t *testing.T) {
 
 func TestTranscriptApartAndCap(t *testing.T) {
 	tr := NewTranscript(time.Now())
-	i := tr.bytes("alice", report.Received, []byte("LIST other\n"), false)
-	tr.bytes("alice", report.Received, []byte("J_OK\n"), false)
+	i := tr.bytes(tr.Since(), "alice", report.Received, []byte("LIST other\n"), false)
+	tr.bytes(tr.Since(), "alice", report.Received, []byte("J_OK\n"), false)
 	tr.SetApart(i)
 	tr.SetApart(-1)
 	kept, apart, dropped := tr.Entries()
 	if len(kept) != 1 || string(kept[0].Data) != "J_OK\n" || apart != 1 || dropped != 0 {
 		t.Errorf("Entries() = %+v, %d, %d; want J_OK only, 1 apart", kept, apart, dropped)
 	}
+	if n := tr.Apart(); n != 1 {
+		t.Errorf("Apart() = %d, want 1", n)
+	}
 	for range MaxEntries {
-		tr.bytes("alice", report.Sent, []byte("IMAV\n"), true)
+		tr.bytes(tr.Since(), "alice", report.Sent, []byte("IMAV\n"), true)
 	}
 	tr.Event("suite", "still recorded")
 	kept, _, dropped = tr.Entries()
 	if dropped != 2 || kept[len(kept)-1].Note != "still recorded" {
 		t.Errorf("a full transcript dropped %d and ends with %+v; want 2 dropped and the event kept", dropped, kept[len(kept)-1])
 	}
-	long := tr.bytes("alice", report.Sent, []byte(strings.Repeat("x", 1000)), false)
+	long := tr.bytes(tr.Since(), "alice", report.Sent, []byte(strings.Repeat("x", 1000)), false)
 	if long != -1 {
 		t.Errorf("bytes() on a full transcript = %d, want -1", long)
 	}
@@ -282,7 +285,7 @@ func TestTranscriptApartAndCap(t *testing.T) {
 
 func TestEntryCutsLongData(t *testing.T) {
 	tr := NewTranscript(time.Now())
-	tr.bytes("alice", report.Sent, []byte(strings.Repeat("x", 1000)), false)
+	tr.bytes(tr.Since(), "alice", report.Sent, []byte(strings.Repeat("x", 1000)), false)
 	kept, _, _ := tr.Entries()
 	if len(kept[0].Data) != report.MaxEntryBytes || kept[0].Size != 1000 {
 		t.Errorf("entry holds %d bytes of %d, want %d of 1000", len(kept[0].Data), kept[0].Size, report.MaxEntryBytes)

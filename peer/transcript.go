@@ -44,6 +44,11 @@ func (t *Transcript) Start() time.Time { return t.start }
 func (t *Transcript) add(e report.Entry) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.addLocked(e)
+}
+
+// addLocked is add, with t.mu held.
+func (t *Transcript) addLocked(e report.Entry) int {
 	if len(t.entries) >= MaxEntries && e.Dir != report.Event {
 		t.dropped++
 		return -1
@@ -52,21 +57,29 @@ func (t *Transcript) add(e report.Entry) int {
 	return len(t.entries) - 1
 }
 
-// bytes records b, sent or received on conn, and returns its index.
-func (t *Transcript) bytes(conn string, dir report.Direction, b []byte, beat bool) int {
+// bytes records b, sent or received on conn at offset at, and returns its
+// index, or -1 if the transcript is full. It copies b only to keep it: a
+// flood past MaxEntries costs no copies.
+func (t *Transcript) bytes(at time.Duration, conn string, dir report.Direction, b []byte, beat bool) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries) >= MaxEntries {
+		t.dropped++
+		return -1
+	}
 	keep := b[:min(len(b), report.MaxEntryBytes)]
-	e := report.Entry{At: t.Since(), Conn: conn, Dir: dir, Data: append([]byte(nil), keep...), Heartbeat: beat}
+	e := report.Entry{At: at, Conn: conn, Dir: dir, Data: append([]byte(nil), keep...), Heartbeat: beat}
 	if len(b) > len(keep) {
 		e.Size = len(b)
 	}
-	return t.add(e)
+	return t.addLocked(e)
 }
 
 // Record records b, sent or received on conn, as bytes that crossed
 // something other than a Conn (a process's standard input or output), and
 // returns the entry's index, or -1 if the transcript is full.
 func (t *Transcript) Record(conn string, dir report.Direction, b []byte) int {
-	return t.bytes(conn, dir, b, false)
+	return t.bytes(t.Since(), conn, dir, b, false)
 }
 
 // Event records something that happened on conn ("suite" for the
@@ -86,6 +99,19 @@ func (t *Transcript) SetApart(i int) {
 	if i < len(t.entries) {
 		t.entries[i].apart = true
 	}
+}
+
+// Apart returns how many entries were set apart.
+func (t *Transcript) Apart() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, e := range t.entries {
+		if e.apart {
+			n++
+		}
+	}
+	return n
 }
 
 // Entries returns the entries not set apart, how many were set apart, and
