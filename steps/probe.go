@@ -192,7 +192,11 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 	if err != nil {
 		return err
 	}
-	defer s.leave(a, aName)
+	defer func() {
+		if a != nil { // nil once it left before a retry
+			s.leave(a, aName)
+		}
+	}()
 	r := s.answerToJoin(ctx, a)
 	if !r.Matched() {
 		return s.noAnswer(a, r)
@@ -201,6 +205,7 @@ func (s *Server) probe(ctx context.Context, run *engine.State) error {
 		// A raw server may take the "\n" for part of the name: try
 		// without.
 		s.leave(a, aName)
+		a = nil
 		s.write = protocol.FramingRaw
 		return s.probe(ctx, run)
 	}
