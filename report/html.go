@@ -36,7 +36,7 @@ func entryHTML(e *Entry) template.HTML {
 	return template.HTML(quotedHTML.Replace(QuoteBytes(e.Data, e.Size)))
 }
 
-// Palette is the colours of every page the project writes (this report,
+// Palette is the colours of the grading pages (this report,
 // chatgrade's class report): CSS custom properties (--pass, --fail,
 // --warn, --ng, their backgrounds, text and lines), light and dark, for
 // a page's style sheet to begin with so that the pages look alike.

@@ -149,15 +149,11 @@ func (w *world) receivesNoReply(alias string) error {
 	if w.barrierFrom(c, w.otherMember(c)) {
 		quiet /= 3
 	}
-	c.conn.Wait(w.ctx, quiet, func([]peer.Msg, error) bool { return false })
-	msgs, end := c.conn.Snapshot()
-	var hits []peer.Msg
-	for i := c.cur.reply; i < len(msgs); i++ {
-		m := msgs[i]
-		if k := w.kindOf(m); (k == kindReply || k == kindNoise) && w.origin(m) == originOurs {
-			hits = append(hits, m)
-		}
-	}
+	hits, _ := c.conn.None(w.ctx, quiet, c.cur.reply, func(m peer.Msg) bool {
+		k := w.kindOf(m)
+		return (k == kindReply || k == kindNoise) && w.origin(m) == originOurs
+	}, nil)
+	end := c.conn.Ended()
 	switch {
 	case len(hits) > 0:
 		return &engine.Failure{Expected: "no reply", Actual: "received " + seen(hits)}

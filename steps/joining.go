@@ -221,14 +221,10 @@ func (w *world) receivesNoDataNoList(alias string) error {
 	if err != nil {
 		return err
 	}
-	c.conn.Wait(w.ctx, w.cfg.Quiet, func([]peer.Msg, error) bool { return false })
-	msgs, _ := c.conn.Snapshot()
-	var hits []peer.Msg
-	for _, m := range msgs {
-		if k := w.kindOf(m); k == kindData || k == kindList {
-			hits = append(hits, m)
-		}
-	}
+	hits, _ := c.conn.None(w.ctx, w.cfg.Quiet, 0, func(m peer.Msg) bool {
+		k := w.kindOf(m)
+		return k == kindData || k == kindList
+	}, nil)
 	if len(hits) > 0 {
 		return &engine.Failure{Expected: "nothing for a connection that has not joined", Actual: "received " + seen(hits)}
 	}

@@ -292,21 +292,13 @@ func (w *world) otherMember(not ...*client) *client {
 // for a barrier from the last sender if it can (the sender's next DATA
 // reaching c), else listens for the quiet time.
 func (w *world) expectNoData(c *client, expected string, bad func(peer.Msg) bool) error {
-	until := " within " + w.cfg.Quiet.String()
-	from := w.clients[w.lastSender]
-	if w.barrierFrom(from, c) {
-		until = " before " + from.label + "'s next message"
-	} else {
-		c.conn.Wait(w.ctx, w.cfg.Quiet, func([]peer.Msg, error) bool { return false })
+	until, quiet := " within "+w.cfg.Quiet.String(), w.cfg.Quiet
+	if from := w.clients[w.lastSender]; w.barrierFrom(from, c) {
+		until, quiet = " before "+from.label+"'s next message", 0
 	}
-	msgs, _ := c.conn.Snapshot()
-	var hits []peer.Msg
-	for i := c.cur.data; i < len(msgs); i++ {
-		m := msgs[i]
-		if w.kindOf(m) == kindData && bad(m) && !w.barriers[m.Text] {
-			hits = append(hits, m)
-		}
-	}
+	hits, _ := c.conn.None(w.ctx, quiet, c.cur.data, func(m peer.Msg) bool {
+		return w.kindOf(m) == kindData && bad(m) && !w.barriers[m.Text]
+	}, nil)
 	if len(hits) > 0 {
 		return &engine.Failure{Expected: expected + until, Actual: "received " + seen(hits)}
 	}
