@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,4 +177,13 @@ func serve(t *testing.T, serveFn func(net.Listener) error, closeFn func() error)
 		<-done
 	})
 	return l.Addr().String()
+}
+
+// TestAddrs: a trailing comma or spaces name no extra server (chatbench
+// counts the cluster's nodes by it).
+func TestAddrs(t *testing.T) {
+	got := bench.Config{Addr: " a:1, b:2 ,"}.Addrs()
+	if !slices.Equal(got, []string{"a:1", "b:2"}) {
+		t.Errorf("Addrs() = %q, want [a:1 b:2]", got)
+	}
 }

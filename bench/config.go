@@ -98,8 +98,9 @@ type Config struct {
 	Phase func(phase string) `json:"-"`
 }
 
-// addrs returns the addresses in Addr.
-func (c Config) addrs() []string {
+// Addrs returns the addresses in Addr: split at commas, trimmed, empty
+// ones left out.
+func (c Config) Addrs() []string {
 	var all []string
 	for a := range strings.SplitSeq(c.Addr, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -114,7 +115,7 @@ func (c Config) addrs() []string {
 const MinSize = stampLen
 
 func (c Config) withDefaults() (Config, error) {
-	if len(c.addrs()) == 0 {
+	if len(c.Addrs()) == 0 {
 		return c, fmt.Errorf("bench: no server address")
 	}
 	def := func(v *int, d int) {

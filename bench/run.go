@@ -93,7 +93,7 @@ func newRun(cfg Config) *run {
 		}
 		r.senders[i] = s
 	}
-	r.addrs = cfg.addrs()
+	r.addrs = cfg.Addrs()
 	if len(r.addrs) > 1 {
 		r.nodes = make([]nodeLat, len(r.addrs))
 	}

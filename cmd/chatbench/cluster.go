@@ -141,7 +141,7 @@ func withProbe(cfg *bench.Config, url, room string) *clusterProbe {
 	if url == "" {
 		return nil
 	}
-	n := len(strings.Split(cfg.Addr, ","))
+	n := len(cfg.Addrs())
 	p := &clusterProbe{url: url, room: room, nodes: n}
 	cfg.Phase = p.phase
 	return p
