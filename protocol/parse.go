@@ -118,13 +118,17 @@ func validAddr(addr string) error {
 
 // parseData parses "<name>: <text>".
 func parseData(rest string, hasRest bool) (Message, error) {
-	m := Message{Kind: KindData}
 	name, text, ok := strings.Cut(rest, ":")
 	if !hasRest || !ok {
-		return m, ErrMalformed
+		return Message{Kind: KindData}, ErrMalformed
 	}
-	m.Name = strings.Trim(name, " \t")
-	m.Text = strings.TrimPrefix(text, " ")
+	return dataMessage(strings.Trim(name, " \t"), text)
+}
+
+// dataMessage is the DATA from name with the text after the colon (one
+// space after it dropped), and whether name and text are legal.
+func dataMessage(name, afterColon string) (Message, error) {
+	m := Message{Kind: KindData, Name: name, Text: strings.TrimPrefix(afterColon, " ")}
 	if err := ValidName(m.Name); err != nil {
 		return m, err
 	}
@@ -152,17 +156,26 @@ func parseError(rest string, hasRest bool) (Message, error) {
 // names are still split at them, for a reader that wants to know who was
 // meant (see Recognize).
 func parseList(rest string) (Message, error) {
-	m := Message{Kind: KindList}
-	m.Names = strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+	m := Message{Kind: KindList, Names: listNames(rest)}
 	if strings.ContainsRune(rest, ',') {
 		return m, ErrMalformed
 	}
-	for _, n := range m.Names {
+	return m, validNames(m.Names)
+}
+
+// listNames splits a LIST's names at runs of spaces, tabs and commas.
+func listNames(rest string) []string {
+	return strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+}
+
+// validNames returns the error of the first name that is not legal.
+func validNames(names []string) error {
+	for _, n := range names {
 		if err := ValidName(n); err != nil {
-			return m, err
+			return err
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // ValidName reports whether name is a legal user name: 1 to MaxNameLen

@@ -248,16 +248,10 @@ func recognizeList(frame, rest string, shape Shape) Reading {
 	if strings.ContainsRune(rest, ',') {
 		shape |= ShapeListCommas
 	}
-	m := Message{Kind: KindList, Names: strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })}
-	var err error
-	for _, n := range m.Names {
-		if e := ValidName(n); e != nil {
-			err = &ParseError{Line: frame, Err: e}
-			break
-		}
-	}
-	if err == nil {
-		err = shapeErr(frame, shape)
+	m := Message{Kind: KindList, Names: listNames(rest)}
+	err := shapeErr(frame, shape)
+	if e := validNames(m.Names); e != nil {
+		err = &ParseError{Line: frame, Err: e}
 	}
 	return Reading{Message: m, Shape: shape, Err: err, Raw: frame}
 }
@@ -280,12 +274,9 @@ func recognizeBareData(frame string) (Reading, bool) {
 	if name == "" || strings.ContainsAny(name, " \t[]<>") || len(name) > 4*MaxNameLen {
 		return Reading{}, false
 	}
-	m := Message{Kind: KindData, Name: name, Text: strings.TrimPrefix(text, " ")}
-	var err error
-	if e := ValidName(m.Name); e != nil {
-		err = &ParseError{Line: frame, Err: e}
-	} else if e := ValidText(m.Text); e != nil {
-		err = &ParseError{Line: frame, Err: e}
+	m, err := dataMessage(name, text)
+	if err != nil {
+		err = &ParseError{Line: frame, Err: err}
 	} else {
 		err = shapeErr(frame, shape)
 	}
