@@ -360,18 +360,10 @@ func writeJUnit(opts Options, r *Result) error {
 	return writeFile(filepath.Join(dir, r.Slug+".xml"), func(w io.Writer) error { return writeStudentJUnit(w, r) })
 }
 
-// writeFile creates path and writes it with render.
+// writeFile writes the file at path with render (see report.WriteFile).
 func writeFile(path string, render func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
+	if err := report.WriteFile(path, render); err != nil {
 		return fmt.Errorf("classroom: %w", err)
-	}
-	if err := render(f); err != nil {
-		f.Close()
-		return fmt.Errorf("classroom: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("classroom: write %s: %w", path, err)
 	}
 	return nil
 }

@@ -179,23 +179,12 @@ func (f *RunFlags) WriteReports(out io.Writer, rep *report.Report) error {
 		{f.ReportJUnit, report.WriteJUnit},
 	} {
 		if r.path != "" {
-			errs = append(errs, writeFile(r.path, func(w io.Writer) error { return r.write(w, rep) }))
+			if err := report.WriteFile(r.path, func(w io.Writer) error { return r.write(w, rep) }); err != nil {
+				errs = append(errs, fmt.Errorf("conformance: %w", err))
+			}
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// writeFile creates path and writes it with write.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("conformance: %w", err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("conformance: write %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 // CheckDeadline returns an error saying which go test -timeout (or

@@ -17,12 +17,13 @@ var htmlAssets embed.FS
 // htmlTemplate is the page, parsed once; html/template escapes every value
 // for where it lands, so a target's bytes can never become markup.
 var htmlTemplate = template.Must(template.New("html.tmpl").Funcs(template.FuncMap{
-	"label":   outcomeLabel,
-	"class":   outcomeClass,
-	"offset":  func(d time.Duration) template.HTML { return template.HTML(offset(d)) }, // digits, "+", "." and "s" only
-	"seconds": seconds,
-	"quote":   func(b []byte) string { return QuoteBytes(b, len(b)) },
-	"bytes":   entryHTML,
+	"label":    outcomeLabel,
+	"class":    outcomeClass,
+	"offset":   func(d time.Duration) template.HTML { return template.HTML(offset(d)) }, // digits, "+", "." and "s" only
+	"seconds":  seconds,
+	"quote":    func(b []byte) string { return QuoteBytes(b, len(b)) },
+	"bytes":    entryHTML,
+	"lateHint": func() string { return lateHint },
 }).ParseFS(htmlAssets, "html.tmpl"))
 
 // quotedHTML escapes what Go-quoted text can hold that HTML would read

@@ -159,7 +159,7 @@ func (t *textWriter) failure(s *Scenario) {
 		t.printf("  (run %d times: other clients' changes spoiled the evidence before)\n", s.Retried+1)
 	}
 	if s.Late {
-		t.printf("  (confirmed: it failed among other scenarios, then again when run alone with longer waits; a target that is only slow passes with a longer -wait, or -client-wait for a client)\n")
+		t.printf("  (confirmed: it failed among other scenarios, then again when run alone with longer waits; %s)\n", lateHint)
 	}
 	if tr := TranscriptText(s, "    "); tr != "" {
 		t.printf("  Transcript (-> sent by the suite, <- received, ** events):\n%s", tr)
@@ -281,3 +281,7 @@ func wrap(s string, width int, first, rest string) string {
 	b.WriteString(line)
 	return b.String()
 }
+
+// lateHint is what to try for a failure confirmed with longer waits
+// (Scenario.Late), in every rendering.
+const lateHint = "a target that is only slow passes with a longer -wait, or -client-wait for a client"
