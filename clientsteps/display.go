@@ -1,6 +1,7 @@
 package clientsteps
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,10 +27,14 @@ func (w *world) registerDisplay(sc *godog.ScenarioContext) {
 	sc.Step(`^the client printed none of the control characters (\w+) sent$`, w.noRawControl)
 }
 
+// errNoConnection is a mistake in a feature: a step that needs the
+// client's connection comes before one was made.
+var errNoConnection = errors.New("clientsteps: no connection to the client yet (a step is missing from the feature)")
+
 // sendTo sends m on the client's connection, as the server's event.
 func (w *world) sendTo(m protocol.Message, what string) error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+		return errNoConnection
 	}
 	w.event(what)
 	return w.send(w.cur, m)
@@ -64,7 +69,7 @@ var rawControls = []struct{ seq, name string }{
 
 func (w *world) serverSendsControl(alias string) error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+		return errNoConnection
 	}
 	w.event(fmt.Sprintf("the server sent a DATA from %s with control characters", w.wireName(alias)))
 	w.ctlMark = w.eventMark
@@ -166,7 +171,7 @@ func (w *world) hasShownData(alias string) error {
 // It returns the failure of the wait.
 func (w *world) showBarrier(alias string) error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+		return errNoConnection
 	}
 	w.texts++
 	text := fmt.Sprintf("are you there? (%d)", w.texts)

@@ -23,7 +23,7 @@ func (w *world) registerRobustness(sc *godog.ScenarioContext) {
 
 func (w *world) serverSendsLine(line string) error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+		return errNoConnection
 	}
 	w.event(fmt.Sprintf("the server sent %q", line))
 	return w.dealtWith(w.cur.conn.SendFrame(line))
@@ -48,7 +48,7 @@ const junk = "\x00\x01\x02\xfe\xff\xc3\x28 }{ \xf0\x28\x8c\x28"
 
 func (w *world) serverSendsJunk() error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+		return errNoConnection
 	}
 	w.event("the server sent junk")
 	b := []byte(junk + "\n")
@@ -62,7 +62,7 @@ func (w *world) serverSendsJunk() error {
 
 func (w *world) serverSendsLong(n int) error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to send on (a step is missing from the feature)")
+		return errNoConnection
 	}
 	w.event(fmt.Sprintf("the server sent a line of %d characters", n))
 	return w.dealtWith(w.cur.conn.SendFrame(strings.Repeat("x", n)))
@@ -70,7 +70,7 @@ func (w *world) serverSendsLong(n int) error {
 
 func (w *world) serverCloses() error {
 	if w.cur == nil {
-		return fmt.Errorf("clientsteps: no connection to close (a step is missing from the feature)")
+		return errNoConnection
 	}
 	// What the client prints from now on must be about the close, not
 	// about what came before.

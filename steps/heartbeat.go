@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -102,7 +103,7 @@ func (w *world) closedWithinExpiry(alias string) error {
 		w.srv.sawTimeout(time.Since(last))
 		return nil
 	}
-	if f, ok := err.(*engine.Failure); ok {
+	if f, ok := errors.AsType[*engine.Failure](err); ok {
 		f.Actual += fmt.Sprintf(". If the server's heartbeat timeout is longer than -expiry (%s), raise -expiry (and go test's -timeout)", w.cfg.Expiry)
 		f.Late = false
 	}

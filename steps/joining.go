@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cucumber/godog"
@@ -255,7 +256,7 @@ func (w *world) refused(alias, name, needs string) error {
 // asNotGraded turns the Failure of a step that only sets the stage into
 // a NotGraded with reason.
 func asNotGraded(err error, reason string) error {
-	if f, ok := err.(*engine.Failure); ok {
+	if f, ok := errors.AsType[*engine.Failure](err); ok {
 		return &engine.NotGraded{Reason: reason + " (expected " + f.Expected + "; actual: " + f.Actual + ")", Needs: f.Needs}
 	}
 	return err

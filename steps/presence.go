@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -238,7 +239,7 @@ func (w *world) newListWithoutExpiry(alias, subject string) error {
 			Needs:  ruleKeepAlive, Cause: causeHeartbeat,
 		}
 	}
-	if f, ok := err.(*engine.Failure); ok {
+	if f, ok := errors.AsType[*engine.Failure](err); ok {
 		f.Actual += fmt.Sprintf(". If the server's heartbeat timeout is longer than -expiry (%s), raise -expiry (and go test's -timeout)", w.cfg.Expiry)
 		f.Late = false
 	}
@@ -251,7 +252,7 @@ func (w *world) newListWithoutExpiry(alias, subject string) error {
 // whether it holds never depends on what other scenarios do.
 func (w *world) hasReceivedList(alias, x, y string) error {
 	err := w.newList(alias, y, true, w.preconditionWait(w.srv.prof.listOthers))
-	if f, ok := err.(*engine.Failure); ok {
+	if f, ok := errors.AsType[*engine.Failure](err); ok {
 		f.Needs = ruleListOnJoin
 	}
 	return err

@@ -153,13 +153,13 @@ func (w *world) preconditionWait(seen bool) time.Duration {
 // ended.
 func (w *world) reply(c *client, timeout time.Duration) (got *peer.Msg, noise []peer.Msg, end error) {
 	r := c.conn.Expect(w.ctx, timeout, &c.cur.reply, func(m peer.Msg) peer.Verdict {
-		if w.kindOf(m) == kindReply && w.origin(m) == originOurs {
+		if w.ours(m, kindReply) {
 			return peer.Match
 		}
 		return peer.Skip
 	})
 	for _, m := range r.Skipped {
-		if w.kindOf(m) == kindNoise && w.origin(m) == originOurs {
+		if w.ours(m, kindNoise) {
 			noise = append(noise, m)
 		}
 	}
