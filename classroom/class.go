@@ -170,7 +170,8 @@ func Run(ctx context.Context, roster *Roster, opts Options) (*Class, error) {
 		wg        sync.WaitGroup
 		sem       = make(chan struct{}, opts.Parallel)
 		hostMu    sync.Mutex // held by a started server on the host
-		mu        sync.Mutex // guards results, c.Graded and writeErrs
+		mu        sync.Mutex // guards results, graded and writeErrs
+		graded    = make([]bool, len(results))
 		writeErrs []error
 	)
 	for _, s := range todo {
@@ -197,8 +198,7 @@ func Run(ctx context.Context, roster *Roster, opts Options) (*Class, error) {
 			err := writeStudent(opts, res)
 			mu.Lock()
 			defer mu.Unlock()
-			results[s.Index-1] = res
-			c.Graded = append(c.Graded, s.Name)
+			results[s.Index-1], graded[s.Index-1] = res, true
 			if err != nil {
 				writeErrs = append(writeErrs, err)
 			}
@@ -207,6 +207,9 @@ func Run(ctx context.Context, roster *Roster, opts Options) (*Class, error) {
 	}
 	wg.Wait()
 	for i, r := range results {
+		if graded[i] {
+			c.Graded = append(c.Graded, roster.Students[i].Name) // in roster order
+		}
 		if r == nil {
 			s := &roster.Students[i]
 			results[i] = problemResult(s, "", &Problem{Stage: "skipped", What: "not graded yet: the run was interrupted"})
@@ -214,7 +217,6 @@ func Run(ctx context.Context, roster *Roster, opts Options) (*Class, error) {
 	}
 	c.Students = results
 	c.Elapsed = time.Since(c.Started)
-	slices.SortFunc(c.Graded, func(a, b string) int { return indexOf(roster, a) - indexOf(roster, b) })
 	if err := c.writeReports(opts); err != nil {
 		writeErrs = append(writeErrs, err)
 	}
@@ -277,11 +279,6 @@ func gradeOne(ctx context.Context, s *Student, opts Options, sb sandbox, isolate
 	}
 	disp.started(s.Name)
 	return spawn(ctx, opts.Self, sb, j, func(line string) { disp.line(s.Name, line) })
-}
-
-// indexOf returns the roster index of the named student.
-func indexOf(r *Roster, name string) int {
-	return slices.IndexFunc(r.Students, func(s Student) bool { return s.Name == name })
 }
 
 // studentDir is the student's folder in the output folder.

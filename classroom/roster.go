@@ -20,8 +20,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/chatspec/chatspec/conformance"
 	"github.com/chatspec/chatspec/grade"
-	"github.com/chatspec/chatspec/steps"
 )
 
 // Roster is a class as its roster file describes it: the class-wide
@@ -417,7 +417,7 @@ func (s *Student) fill(e *entry, rosterDir string) error {
 	if err != nil {
 		return err
 	}
-	need := steps.Budget(cfg, 80)
+	need := conformance.ServerBudget(cfg)
 	s.TimeLimit = need + s.BuildTimeout + 2*s.StartTimeout + time.Minute
 	if e.TimeLimit != nil {
 		s.TimeLimit = time.Duration(*e.TimeLimit)

@@ -187,11 +187,16 @@ func (f *RunFlags) WriteReports(out io.Writer, rep *report.Report) error {
 	return errors.Join(errs...)
 }
 
+// ServerBudget is the longest a grading of a server with cfg may take:
+// the budget of 80 scenarios, more than the features hold (69), so that a
+// new rule needs no new limits.
+func ServerBudget(cfg steps.Config) time.Duration { return steps.Budget(cfg, 80) }
+
 // CheckDeadline returns an error saying which go test -timeout (or
 // chatgrade -timeout) a run of cfg needs, if the time left before
 // deadline may not be enough.
 func CheckDeadline(cfg steps.Config, deadline time.Time) error {
-	need := steps.Budget(cfg, 80)
+	need := ServerBudget(cfg)
 	if left := time.Until(deadline); left < need {
 		return fmt.Errorf("this run may take up to %s (-expiry %s, -flood %s), more than the time limit leaves (%s): rerun with -timeout %s",
 			need.Round(time.Second), cfg.Expiry, cfg.Flood, left.Round(time.Second), (need + time.Minute).Round(time.Minute))
