@@ -2,8 +2,6 @@ package clientsteps
 
 import (
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/chatspec/chatspec/report"
 )
@@ -17,12 +15,7 @@ func (c *Client) Finish(rep *report.Report) {
 	c.mu.Lock()
 	rep.Profile = append(rep.Profile, c.facts...)
 	if len(c.beats) > 0 {
-		lo, hi := slices.Min(c.beats), slices.Max(c.beats)
-		v := "about " + lo.Round(100*time.Millisecond).String()
-		if hi-lo > time.Second {
-			v = fmt.Sprintf("between %s and %s", lo.Round(100*time.Millisecond), hi.Round(100*time.Millisecond))
-		}
-		rep.Profile = append(rep.Profile, report.Fact{Name: "IMAV interval", Value: v, Detail: fmt.Sprintf("measured between two IMAV; expected: %s", c.cfg.Heartbeat)})
+		rep.Profile = append(rep.Profile, report.Fact{Name: "IMAV interval", Value: report.DurationRange(c.beats), Detail: fmt.Sprintf("measured between two IMAV; expected: %s", c.cfg.Heartbeat)})
 	}
 	c.mu.Unlock()
 	rep.Findings = append(rep.Findings, findings(rep)...)
@@ -35,30 +28,13 @@ func findings(rep *report.Report) []report.Finding {
 	for _, s := range rep.Scenarios {
 		names[s.RuleID] = s.Rule
 	}
-	var out []report.Finding
-	at := make(map[string]int) // root cause -> index in out
+	var g report.Findings
 	for _, s := range rep.Scenarios {
-		key, f, ok := rootCause(s, names)
-		if !ok {
-			continue
-		}
-		i, seen := at[key]
-		if !seen {
-			i, at[key] = len(out), len(out)
-			out = append(out, f)
-		}
-		g := &out[i]
-		if s.Outcome == report.NotGraded {
-			g.NotGraded++
-			continue
-		}
-		g.Failed++
-		if !slices.Contains(g.Rules, s.RuleID) {
-			g.Rules = append(g.Rules, s.RuleID)
+		if key, f, ok := rootCause(s, names); ok {
+			g.Count(key, f, s)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b report.Finding) int { return (b.NotGraded + b.Failed) - (a.NotGraded + a.Failed) })
-	return out
+	return g.Sorted()
 }
 
 // rootCause names the root cause of a scenario that did not pass, and the
@@ -72,10 +48,7 @@ func rootCause(s report.Scenario, names map[string]string) (key string, f report
 	case s.Outcome == report.NotGraded && s.Cause == causeManualView:
 		return "manual", report.Finding{Title: "Manual mode: what the client shows is not graded", Detail: "The suite cannot see a GUI client's window; grade those rules by eye."}, true
 	case s.Outcome == report.NotGraded && s.Needs != "":
-		return "needs " + s.Needs, report.Finding{
-			Title:  fmt.Sprintf("Not graded because %s fails: %s", s.Needs, names[s.Needs]),
-			Detail: "Fix that rule first: these scenarios need it to reach what they test.",
-		}, true
+		return "needs " + s.Needs, report.NeedsFinding(s.Needs, names[s.Needs]), true
 	case s.Outcome == report.NotGraded:
 		return "reason " + s.Reason, report.Finding{Title: "Not graded: " + s.Reason}, true
 	}

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/chatspec/chatspec/engine"
 	"github.com/chatspec/chatspec/protocol"
@@ -27,12 +26,7 @@ func (s *Server) Finish(rep *report.Report) {
 		})
 	}
 	if len(s.timeouts) > 0 {
-		lo, hi := slices.Min(s.timeouts), slices.Max(s.timeouts)
-		v := "about " + lo.Round(100*time.Millisecond).String()
-		if hi-lo > time.Second {
-			v = fmt.Sprintf("between %s and %s", lo.Round(100*time.Millisecond), hi.Round(100*time.Millisecond))
-		}
-		rep.Profile = append(rep.Profile, report.Fact{Name: "heartbeat timeout", Value: v, Detail: "measured: how long after its last message a silent client was dropped"})
+		rep.Profile = append(rep.Profile, report.Fact{Name: "heartbeat timeout", Value: report.DurationRange(s.timeouts), Detail: "measured: how long after its last message a silent client was dropped"})
 	}
 	if len(s.refusals) > 0 {
 		n, frames := 0, slices.Sorted(maps.Keys(s.refusals))
@@ -116,24 +110,7 @@ func findings(rep *report.Report) []report.Finding {
 	for _, s := range rep.Scenarios {
 		names[s.RuleID] = s.Rule
 	}
-	byCause := make(map[string]*report.Finding)
-	var order []string
-	add := func(key, title, detail, rule string, failed bool) {
-		f, ok := byCause[key]
-		if !ok {
-			f = &report.Finding{Title: title, Detail: detail}
-			byCause[key] = f
-			order = append(order, key)
-		}
-		if failed {
-			f.Failed++
-		} else {
-			f.NotGraded++
-		}
-		if rule != "" && !slices.Contains(f.Rules, rule) {
-			f.Rules = append(f.Rules, rule)
-		}
-	}
+	var g report.Findings
 	for _, s := range rep.Scenarios {
 		switch {
 		case s.Outcome == report.Passed, explained[s.RuleID]:
@@ -141,27 +118,19 @@ func findings(rep *report.Report) []report.Finding {
 			// counted with the stop
 		case s.Outcome == report.NotGraded && s.Cause != "":
 			title, detail := causeText(s.Cause, s.Reason)
-			add("cause:"+s.Cause, title, detail, "", false)
+			g.Count("cause:"+s.Cause, report.Finding{Title: title, Detail: detail}, s)
 		case s.Outcome == report.NotGraded && s.Needs != "":
-			add("needs:"+s.Needs, fmt.Sprintf("Not graded because %s fails: %s", s.Needs, names[s.Needs]),
-				"Fix that rule first: these scenarios need it to reach what they test.", "", false)
+			g.Count("needs:"+s.Needs, report.NeedsFinding(s.Needs, names[s.Needs]), s)
 		case s.Outcome == report.NotGraded:
-			add("reason:"+s.Reason, "Not graded: "+s.Reason, "", "", false)
+			g.Count("reason:"+s.Reason, report.Finding{Title: "Not graded: " + s.Reason}, s)
 		case s.Cause != "":
 			title, detail := causeText(s.Cause, s.Actual)
-			add("cause:"+s.Cause, title, detail, s.RuleID, true)
+			g.Count("cause:"+s.Cause, report.Finding{Title: title, Detail: detail}, s)
 		default:
-			add("rule:"+s.RuleID, fmt.Sprintf("%s [%s] %s", s.RuleID, s.Level, s.Rule), "", s.RuleID, true)
+			g.Count("rule:"+s.RuleID, report.Finding{Title: fmt.Sprintf("%s [%s] %s", s.RuleID, s.Level, s.Rule)}, s)
 		}
 	}
-	var rest []report.Finding
-	for _, k := range order {
-		rest = append(rest, *byCause[k])
-	}
-	slices.SortStableFunc(rest, func(a, b report.Finding) int {
-		return (b.NotGraded + b.Failed) - (a.NotGraded + a.Failed)
-	})
-	return append(out, rest...)
+	return append(out, g.Sorted()...)
 }
 
 // causeText is the title and advice of a finding of a known cause.
