@@ -1,6 +1,7 @@
 package clientsteps
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,14 +90,16 @@ func (w *world) shows(since output, either bool, wants ...string) error {
 	if w.cfg.Manual {
 		return w.notSeen()
 	}
+	// missing looks at the output in place: it runs on every chunk the
+	// client prints while the step waits.
 	missing := func() []string {
-		stdout, stderr, _ := w.printedSince(since)
-		if either {
-			stdout += stderr
+		var stdout, stderr []byte
+		if w.proc != nil {
+			stdout, stderr = w.proc.since(since)
 		}
 		var out []string
 		for _, s := range wants {
-			if !strings.Contains(stdout, s) {
+			if !bytes.Contains(stdout, []byte(s)) && !(either && bytes.Contains(stderr, []byte(s))) {
 				out = append(out, s)
 			}
 		}
@@ -106,18 +109,15 @@ func (w *world) shows(since output, either bool, wants ...string) error {
 		return nil
 	}
 	stdout, stderr, _ := w.printedSince(since)
-	quoted := make([]string, len(wants))
-	for i, s := range wants {
-		quoted[i] = fmt.Sprintf("%q", s)
-	}
-	actual := fmt.Sprintf("no %s within %s", strings.Join(quotedList(missing()), " and no "), w.cfg.Wait)
+	absent := missing()
+	actual := fmt.Sprintf("no %s within %s", strings.Join(quotedList(absent), " and no "), w.cfg.Wait)
 	switch {
 	case stdout == "":
 		actual += "; it printed nothing on standard output"
 	default:
 		actual += "; it printed " + quoteOut(stdout)
 	}
-	if stderr != "" && allIn(missing(), stderr) {
+	if stderr != "" && allIn(absent, stderr) {
 		actual += "; they appeared on standard error instead"
 	}
 	if w.proc != nil && !w.proc.running() {
@@ -128,7 +128,7 @@ func (w *world) shows(since output, either bool, wants ...string) error {
 		where = "standard output or standard error"
 	}
 	return &engine.Failure{
-		Expected: fmt.Sprintf("after %s, %s on %s", w.lastWhat, strings.Join(quoted, " and "), where),
+		Expected: fmt.Sprintf("after %s, %s on %s", w.lastWhat, strings.Join(quotedList(wants), " and "), where),
 		Actual:   actual,
 		Late:     w.late(),
 	}
