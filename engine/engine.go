@@ -271,9 +271,6 @@ func (run *State) Alive() {
 	run.r.aliveAt = time.Since(run.r.start)
 }
 
-// Progressf writes a progress line now.
-func (run *State) Progressf(format string, args ...any) { run.r.progress.linef(format, args...) }
-
 // counts says how many scenarios have a result, of how many.
 func (r *runner) counts() (done, total int) {
 	r.mu.Lock()
@@ -594,9 +591,6 @@ func (s *Scenario) Context() context.Context { return s.ctx }
 
 // State returns the run the scenario belongs to.
 func (s *Scenario) State() *State { return s.run }
-
-// HasTag reports whether the scenario has tag t ("@slow").
-func (s *Scenario) HasTag(t string) bool { return slices.Contains(s.Result.Tags, t) }
 
 // Waiting announces a wait of up to total for what ("the server to drop
 // a silent client"), for progress lines; call the returned func when the

@@ -353,19 +353,6 @@ func (c *Conn) Ended() error {
 	return c.end
 }
 
-// ClosedByPeer reports whether the other end closed the connection (as
-// opposed to the suite, or an error).
-func (c *Conn) ClosedByPeer() bool {
-	err := c.Ended()
-	return err != nil && !c.byUs.Load() && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err))
-}
-
-// isReset reports whether err is a connection reset by the other end.
-func isReset(err error) bool {
-	var oe *net.OpError
-	return errors.As(err, &oe) && !oe.Timeout() && !errors.Is(err, net.ErrClosed)
-}
-
 // StartHeartbeat starts a goroutine that sends frame every interval while
 // beating is on (see SetBeating), until the connection closes. It starts
 // once; later calls do nothing. Close waits for it.

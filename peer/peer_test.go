@@ -123,8 +123,8 @@ func TestExpect(t *testing.T) {
 		if r.Msg != nil || !errors.Is(r.End, io.EOF) {
 			t.Errorf("Expect = %+v; want no message and io.EOF", r)
 		}
-		if !c.ClosedByPeer() {
-			t.Error("ClosedByPeer() = false after the other end closed")
+		if !errors.Is(c.Ended(), io.EOF) {
+			t.Errorf("Ended() = %v after the other end closed, want io.EOF", c.Ended())
 		}
 	})
 }
@@ -321,8 +321,8 @@ func TestStopReadingAndReset(t *testing.T) {
 	if _, err := s.Read(buf); err == nil || errors.Is(err, io.EOF) {
 		t.Errorf("the server's read after Reset = %v, want a reset (not EOF)", err)
 	}
-	if c.Len() != 0 || c.ClosedByPeer() {
-		t.Errorf("after StopReading: %d messages, ClosedByPeer %v; want 0, false", c.Len(), c.ClosedByPeer())
+	if err := c.Ended(); c.Len() != 0 || errors.Is(err, io.EOF) {
+		t.Errorf("after StopReading: %d messages, ended by %v; want 0, not closed by the other end", c.Len(), err)
 	}
 }
 
