@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/chatspec/chatspec/internal/procgroup"
 )
 
 // A class run grades each student in a process of its own: chatgrade
@@ -106,7 +108,7 @@ func spawn(ctx context.Context, self []string, sb sandbox, j job, line func(stri
 	case werr = <-done:
 	case <-ctx.Done():
 		// In its own PID namespace, killing it ends everything it started.
-		killGroup(cmd)
+		_ = procgroup.Kill(cmd)
 		werr = <-done
 	}
 	lines.flush()

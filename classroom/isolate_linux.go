@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/chatspec/chatspec/internal/procgroup"
 )
 
 // sandbox is how a student's grading process is started on this
@@ -27,7 +29,7 @@ type sandbox struct {
 // attr returns the process attributes of a grading process: its own
 // process group, killed if chatgrade dies, and the namespaces.
 func (sb sandbox) attr() *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	a := procgroup.Attr(nil)
 	if !sb.isolated {
 		return a
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/chatspec/chatspec/internal/procgroup"
 )
 
 // sandbox is how a student's grading process is started: on systems
@@ -18,7 +20,7 @@ type sandbox struct {
 }
 
 // attr returns the process attributes of a grading process.
-func (sb sandbox) attr() *syscall.SysProcAttr { return groupAttr() }
+func (sb sandbox) attr() *syscall.SysProcAttr { return procgroup.Attr(nil) }
 
 // sandboxes returns none: only Linux has network namespaces.
 func sandboxes() []sandbox { return nil }

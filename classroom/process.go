@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatspec/chatspec/internal/procgroup"
 )
 
 // proc is a started command of a student (the build, the server): a
@@ -53,7 +55,7 @@ func startProc(dir, command, cgroup string, env []string, out *output) (*proc, e
 // background too, even when it has ended itself) and waits until it has
 // ended.
 func (p *proc) stop() {
-	killGroup(p.cmd)
+	_ = procgroup.Kill(p.cmd) // not started: nothing to kill
 	<-p.done
 }
 

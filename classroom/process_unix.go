@@ -4,7 +4,8 @@ package classroom
 
 import (
 	"os/exec"
-	"syscall"
+
+	"github.com/chatspec/chatspec/internal/procgroup"
 )
 
 // shellCommand runs command with /bin/sh; with a cgroup, the shell first
@@ -16,17 +17,8 @@ func shellCommand(command, cgroup string) *exec.Cmd {
 		const enter = `echo $$ > "$1/cgroup.procs" || { echo "chatgrade: cannot enter the memory cgroup $1" >&2; exit 125; }; exec /bin/sh -c "$2"`
 		cmd = exec.Command("/bin/sh", "-c", enter, "chatgrade", cgroup, command)
 	}
-	// A process group of its own, so that killGroup reaches everything it
+	// A process group of its own, so that procgroup.Kill reaches everything it
 	// starts.
-	cmd.SysProcAttr = groupAttr()
+	procgroup.Own(cmd)
 	return cmd
-}
-
-// killGroup sends SIGKILL to the command's whole process group.
-func killGroup(cmd *exec.Cmd) {
-	if cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	_ = cmd.Process.Kill()
 }

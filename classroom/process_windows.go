@@ -3,19 +3,16 @@ package classroom
 import (
 	"os/exec"
 	"syscall"
+
+	"github.com/chatspec/chatspec/internal/procgroup"
 )
 
-// shellCommand runs command with cmd.exe; Windows has no memory cgroups.
+// shellCommand runs command with cmd.exe, in a process group of its own;
+// Windows has no memory cgroups. procgroup.Kill kills only cmd.exe: the
+// processes it started itself may survive it.
 func shellCommand(command, _ string) *exec.Cmd {
 	cmd := exec.Command("cmd.exe")
-	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: "/C " + command, CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: "/C " + command}
+	procgroup.Own(cmd)
 	return cmd
-}
-
-// killGroup kills the process; on Windows the processes it started
-// itself may survive it.
-func killGroup(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		_ = cmd.Process.Kill()
-	}
 }

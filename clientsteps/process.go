@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatspec/chatspec/internal/procgroup"
 	"github.com/chatspec/chatspec/peer"
 	"github.com/chatspec/chatspec/report"
 )
@@ -86,7 +87,7 @@ func startProcess(command, dir string, tr *peer.Transcript, notify func()) (*pro
 	cmd := exec.Command("sh", "-c", command)
 	cmd.Dir = dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	ownGroup(cmd)
+	procgroup.Own(cmd)
 	if err := cmd.Start(); err != nil {
 		closeAll()
 		tr.Event(connProcess, "could not start sh -c %s: %v", strconv.Quote(command), err)
@@ -227,7 +228,7 @@ const outputGrace = 5 * time.Second
 func (p *process) stop() {
 	if p.running() {
 		p.killed.Store(true)
-		killGroup(p.cmd)
+		_ = procgroup.Kill(p.cmd)
 		p.tr.Event(connProcess, "killed by the suite at the end of the scenario")
 	}
 	if p.stdin != nil {
