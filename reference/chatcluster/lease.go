@@ -199,10 +199,9 @@ func (n *Node) watch(seen map[string]*observed) {
 func (n *Node) declareDead(key string, o *observed) bool {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
 	defer cancel()
-	err := n.nodes.Delete(ctx, key, jetstream.LastRevision(o.rev))
-	n.stats.requests.Add(1)
+	gone, err := n.deleteAt(ctx, n.nodes, key, o.rev)
 	switch {
-	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+	case gone:
 		return true // renewed after all, or another node was first
 	case err != nil:
 		n.log.Debug("lease not deleted", "node", key, "err", err)

@@ -369,26 +369,22 @@ func (n *Node) bury(ctx context.Context, proc string, epoch uint64) error {
 		if err != nil || c.Proc != proc || c.Epoch > epoch {
 			continue
 		}
-		err = n.names.Delete(ctx, e.Key(), jetstream.LastRevision(e.Revision()))
-		n.stats.requests.Add(1)
+		gone, err := n.deleteAt(ctx, n.names, e.Key(), e.Revision())
 		switch {
-		case err == nil:
-			released++
-		case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
-		default:
+		case err != nil:
 			return fmt.Errorf("chatcluster: release %q: %w", e.Key(), err)
+		case !gone:
+			released++
 		}
 	}
 	n.mu.Lock()
 	j := n.enqueueLocked(&event{Kind: kindDown, Dead: proc, DeadEpoch: epoch}, nil, true)
 	n.mu.Unlock()
 	n.log.Info("released the names of a dead process", "process", proc, "names", released)
-	select {
-	case <-j.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("chatcluster: publishing the death of process %s: %w", proc, ctx.Err())
+	if err := n.await(ctx, j); err != nil {
+		return fmt.Errorf("chatcluster: publishing the death of process %s: %w", proc, err)
 	}
+	return nil
 }
 
 // onDisconnect runs on nats.go's callback goroutine.
@@ -502,9 +498,7 @@ func (n *Node) Close(ctx context.Context) error {
 // leave is the graceful part of Close.
 func (n *Node) leave(ctx context.Context, held []release) error {
 	for _, r := range held {
-		err := n.names.Delete(ctx, r.name, jetstream.LastRevision(r.rev))
-		n.stats.requests.Add(1)
-		if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		if _, err := n.deleteAt(ctx, n.names, r.name, r.rev); err != nil {
 			return fmt.Errorf("chatcluster: close: release %q: %w", r.name, err)
 		}
 	}
@@ -512,14 +506,10 @@ func (n *Node) leave(ctx context.Context, held []release) error {
 	j := n.enqueueLocked(&event{Kind: kindDown, Dead: n.proc, DeadEpoch: n.epoch}, nil, true)
 	rev := n.leaseRev
 	n.mu.Unlock()
-	select {
-	case <-j.done:
-	case <-ctx.Done():
-		return fmt.Errorf("chatcluster: close: %w", ctx.Err())
+	if err := n.await(ctx, j); err != nil {
+		return fmt.Errorf("chatcluster: close: %w", err)
 	}
-	err := n.nodes.Delete(ctx, n.cfg.Node, jetstream.LastRevision(rev))
-	n.stats.requests.Add(1)
-	if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+	if _, err := n.deleteAt(ctx, n.nodes, n.cfg.Node, rev); err != nil {
 		return fmt.Errorf("chatcluster: close: lease: %w", err)
 	}
 	n.log.Info("left the cluster", "room", n.cfg.Room)

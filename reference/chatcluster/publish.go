@@ -137,12 +137,11 @@ func (n *Node) take() []*job {
 func (n *Node) process(batch []*job) (uint64, error) {
 	if r := batch[0].release; r != nil {
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
-		err := n.names.Delete(ctx, r.name, jetstream.LastRevision(r.rev))
+		// Gone means the claim is gone already: released before an outage,
+		// or by a node that declared this one dead.
+		_, err := n.deleteAt(ctx, n.names, r.name, r.rev)
 		cancel()
-		n.stats.requests.Add(1)
-		// A mismatch means the claim is gone already: released before an
-		// outage, or by a node that declared this one dead.
-		if err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		if err != nil {
 			return 0, fmt.Errorf("chatcluster: release %q: %w", r.name, err)
 		}
 	}
@@ -176,6 +175,34 @@ func (n *Node) process(batch []*job) (uint64, error) {
 		n.stats.publishNanos.Add(int64(time.Since(start)))
 	}
 	return last, nil
+}
+
+// deleteAt deletes key from kv if it is still at revision rev, and counts
+// the request. A revision mismatch is no error: it means the entry is gone
+// already (deleted, or replaced, by this node before an outage or by
+// another node), which gone reports; err is any other failure. Releasing a
+// claim, giving up a lease and declaring a node dead all delete this way,
+// so that none of them removes an entry written after it was read.
+func (n *Node) deleteAt(ctx context.Context, kv jetstream.KeyValue, key string, rev uint64) (gone bool, err error) {
+	err = kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	n.stats.requests.Add(1)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return true, nil
+	}
+	return false, err
+}
+
+// await waits until the publisher is done with j, which was queued with
+// wait set, and returns nil; or until ctx ends first, and returns ctx's
+// error. The caller queues j under n.mu and calls await after releasing
+// it, so that the publisher can take the job.
+func (n *Node) await(ctx context.Context, j *job) error {
+	select {
+	case <-j.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // finish marks jobs done.
