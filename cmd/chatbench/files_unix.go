@@ -20,13 +20,13 @@ func checkFiles(clients int, inProcess bool) error {
 	if inProcess {
 		need += uint64(clients)
 	}
-	if need > lim.Cur {
+	if limit := uint64(lim.Cur); need > limit { // Cur is int64 on some systems (FreeBSD)
 		how := "one socket per client"
 		if inProcess {
 			how = "two sockets per client with the server in this process"
 		}
 		return fmt.Errorf("%d clients need about %d open files (%s), but the limit is %d: raise it (ulimit -n) or, with an in-process server, measure a server in another process with -addr",
-			clients, need, how, lim.Cur)
+			clients, need, how, limit)
 	}
 	return nil
 }
