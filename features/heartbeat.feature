@@ -9,6 +9,9 @@ Feature: Heartbeat
   Every client the suite opens sends IMAV at the -heartbeat interval while
   it lives, unless a scenario makes it go silent. The timing rules wait for
   the -expiry window: set it a little above the server's heartbeat timeout.
+  While the window passes, the suite watches every heartbeating client: the
+  first one the server drops (its connection closed, or a LIST without it)
+  fails the rule there and then.
 
   @must @slow @rule:heartbeat.keep-alive
   Rule: A client that keeps sending IMAV stays active

@@ -23,8 +23,9 @@ func (w *world) registerHeartbeat(sc *godog.ScenarioContext) {
 }
 
 // expiryPasses holds the scenario's clients, heartbeating, for the expiry
-// time, and stops early if the server drops one of them: the next step
-// then says so at once.
+// time, and fails at once if the server drops one of them (closes its
+// connection, or sends a LIST without it): what it saw is the verdict, so
+// that no later step races the drop it has not seen yet.
 func (w *world) expiryPasses() error {
 	w.tr.Event("suite", "waits for the expiry time, %s", w.cfg.Expiry)
 	done := w.es.Waiting("the expiry time, holding heartbeating clients", w.cfg.Expiry)
@@ -38,22 +39,42 @@ func (w *world) expiryPasses() error {
 				break
 			}
 			if c.conn.Wait(w.ctx, min(left, 200*time.Millisecond), func(msgs []peer.Msg, end error) bool {
-				if end != nil {
-					return true
-				}
-				for _, o := range w.clients {
-					if o.joinedOK && !o.quit && o.silentAt.IsZero() && w.listDropped(msgs, o.name) >= 0 {
-						return true
-					}
-				}
-				return false
+				return end != nil || w.droppedOn(msgs) != nil
 			}) {
 				w.tr.Event("suite", "stops waiting: the server dropped a heartbeating client")
-				return nil
+				return w.heartbeatDrop()
 			}
 			if err := w.ctx.Err(); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// droppedOn returns the first heartbeating client of the scenario that a
+// LIST in msgs leaves out after naming it, or nil.
+func (w *world) droppedOn(msgs []peer.Msg) *client {
+	for _, o := range w.clients {
+		if o.joinedOK && !o.quit && o.silentAt.IsZero() && w.listDropped(msgs, o.name) >= 0 {
+			return o
+		}
+	}
+	return nil
+}
+
+// heartbeatDrop is the failure of a heartbeating client dropped by the
+// server: its connection closed, or a LIST without it; nil if none was.
+func (w *world) heartbeatDrop() error {
+	for _, c := range w.clients {
+		if c.joinedOK && !c.quit && c.silentAt.IsZero() && c.conn.Ended() != nil {
+			return w.stillOpen(c.alias)
+		}
+	}
+	for _, c := range w.clients {
+		msgs, _ := c.conn.Snapshot()
+		if o := w.droppedOn(msgs); o != nil {
+			return w.noListWithout(c.alias, o.alias)
 		}
 	}
 	return nil
