@@ -209,7 +209,10 @@ func Run(ctx context.Context, suite Suite, opts Options) (*report.Report, error)
 		return r.rep, nil
 	}
 	// What applies may depend on what Prepare learned (the framing).
+	// Under mu: the progress goroutine counts them.
+	r.mu.Lock()
 	r.pickles = slices.DeleteFunc(r.pickles, func(p *pickle) bool { return suite.Target.Skip(p.res.Tags) != "" })
+	r.mu.Unlock()
 	r.progress.linef("grading %s: %d scenarios, at most %d at once", r.rep.Target, len(r.pickles), opts.Concurrency)
 	r.schedule(ctx)
 	r.finish()
@@ -223,7 +226,7 @@ type runner struct {
 	start    time.Time
 	rep      *report.Report
 	run      *State
-	pickles  []*pickle // selected and applicable, in file order; read-only after Run starts them
+	pickles  []*pickle // selected and applicable, in file order; written under mu once Prepare has run (the progress goroutine reads its length under mu), read-only after
 	progress *progress
 
 	mu        sync.Mutex
